@@ -1,0 +1,61 @@
+// Builds the Fastify application: validation, parsing, CORS, errors, auth and the route plugins.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { MinistreamContext } from './context.js';
+import { Errors } from './errors.js';
+import { registerAuth, API_PREFIX } from './routes/auth.js';
+import { basicUploadRoutes } from './routes/basic-upload.js';
+import { registerErrorHandling } from './routes/envelope.js';
+import { healthRoutes } from './routes/health.js';
+import { videoRoutes } from './routes/videos.js';
+
+/** Headers a browser may read on our answers (tus clients need Location and stream-media-id). */
+export const EXPOSED_HEADERS = ['Location', 'stream-media-id', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Expires'];
+
+function makeAjv(coerceTypes: boolean | 'array') {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    // The real API's paths are case-sensitive and tolerate a trailing slash from SDK base URLs.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Every request gets an id in the logs; large uploads have their own limits.
+    bodyLimit: 1024 * 1024,
+    // tus HEAD on /stream/:uid must not be shadowed by the automatic HEAD of GET routes.
+    exposeHeadRoutes: false,
+  });
+  app.decorate('ministream', ctx);
+
+  // Query strings and params are text and need coercion ("true", "10"); JSON bodies are typed by
+  // the client, so a wrong type there is the client's mistake and gets a 400, as it should in tests.
+  const queryAjv = makeAjv('array');
+  const bodyAjv = makeAjv(false);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object),
+  );
+
+  // JSON bodies: an empty body is "no body" (the SDK sends content-length 0 on several POSTs);
+  // anything unparseable is Cloudflare's 6007.
+  const defaultJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    defaultJson(request, body as string, (err, value) => (err ? done(Errors.malformedJson(), undefined) : done(null, value)));
+  });
+
+  await app.register(cors, { origin: '*', exposedHeaders: EXPOSED_HEADERS, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
+  registerErrorHandling(app);
+  registerAuth(app, ctx.config.apiTokens);
+
+  await app.register(healthRoutes);
+  const streamPrefix = `${API_PREFIX}accounts/:account_id/stream`;
+  await app.register(basicUploadRoutes, { prefix: streamPrefix });
+  await app.register(videoRoutes, { prefix: streamPrefix });
+  return app;
+}

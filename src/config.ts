@@ -1,0 +1,134 @@
+// One typed configuration module: every option is declared once in OPTIONS below, which drives
+// the command-line parser, the environment twins (MINISTREAM_*) and `--help`. Flags win over env.
+import { parseArgs } from 'node:util';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Folder holding the SQLite file and one folder per video. */
+  dataDir: string;
+  /** When true, dataDir is a temporary folder removed at exit. */
+  inMemory: boolean;
+  /** Origin put into returned URLs; undefined means "the request's own Host". */
+  publicUrl: string | undefined;
+  /** Accepted bearer tokens; empty means any credentials (or none) are accepted. */
+  apiTokens: string[];
+  logLevel: LogLevel;
+  /** Largest basic (multipart) upload, in bytes. Cloudflare's limit is 200 MB. */
+  maxBasicUploadBytes: number;
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'list';
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+  defaultText: string;
+}
+
+const OPTIONS: OptionSpec[] = [
+  { key: 'port', flag: 'port', env: 'MINISTREAM_PORT', kind: 'number', defaultText: '8789', help: 'HTTP port (8787 is left to wrangler dev; 0 picks a free port)' },
+  { key: 'host', flag: 'host', env: 'MINISTREAM_HOST', kind: 'string', defaultText: '127.0.0.1', help: 'Interface to listen on (0.0.0.0 in the Docker image)' },
+  { key: 'dataDir', flag: 'data-dir', env: 'MINISTREAM_DATA_DIR', kind: 'string', defaultText: './.ministream', help: 'Folder for the SQLite store and media files' },
+  { key: 'inMemory', flag: 'in-memory', env: 'MINISTREAM_IN_MEMORY', kind: 'boolean', defaultText: 'false', help: 'Use a temporary data folder, removed at exit' },
+  { key: 'publicUrl', flag: 'public-url', env: 'MINISTREAM_PUBLIC_URL', kind: 'string', defaultText: "the request's Host", help: 'Origin used in returned URLs, e.g. http://ministream:8789' },
+  { key: 'apiTokens', flag: 'api-token', env: 'MINISTREAM_API_TOKEN', kind: 'list', defaultText: 'any', help: 'Only accept this bearer token (repeatable; env: comma-separated)' },
+  { key: 'logLevel', flag: 'log-level', env: 'MINISTREAM_LOG_LEVEL', kind: 'string', defaultText: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
+];
+
+export const DEFAULTS: Config = {
+  port: 8789,
+  host: '127.0.0.1',
+  dataDir: './.ministream',
+  inMemory: false,
+  publicUrl: undefined,
+  apiTokens: [],
+  logLevel: 'info',
+  maxBasicUploadBytes: 200_000_000,
+};
+
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const rows = OPTIONS.map((o) => {
+    const flag = o.kind === 'boolean' ? `--${o.flag}` : `--${o.flag} <value>`;
+    return `  ${flag.padEnd(34)} ${o.help}\n  ${''.padEnd(34)} env ${o.env}, default ${o.defaultText}`;
+  });
+  return [
+    'Usage: ministream [options]',
+    '',
+    'A local emulator of the Cloudflare Stream API.',
+    '',
+    'Options (flags win over their environment twins):',
+    ...rows,
+    `  ${'--help'.padEnd(34)} Show this help`,
+    '',
+    'ffmpeg: FFMPEG_PATH / FFPROBE_PATH, else the system ffmpeg, else the one installed by npm.',
+  ].join('\n');
+}
+
+function convert(spec: OptionSpec, raw: string | boolean | string[]): Config[keyof Config] {
+  switch (spec.kind) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      return /^(1|true|yes|on)$/i.test(String(raw));
+    case 'number': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${spec.flag} must be a non-negative integer, got "${String(raw)}"`);
+      return n;
+    }
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : String(raw).split(',');
+      return items.map((s) => s.trim()).filter((s) => s.length > 0);
+    }
+    default:
+      return String(raw);
+  }
+}
+
+export interface ParsedArgs {
+  config: Config;
+  help: boolean;
+}
+
+/** Parse argv (without node and script) and an environment into a Config. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  const parseOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  for (const o of OPTIONS) {
+    parseOptions[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string', ...(o.kind === 'list' ? { multiple: true } : {}) };
+  }
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const config: Config = { ...DEFAULTS, apiTokens: [] };
+  const target = config as unknown as Record<string, unknown>;
+  for (const o of OPTIONS) {
+    const fromFlag = values[o.flag];
+    const fromEnv = env[o.env];
+    if (fromFlag !== undefined) target[o.key] = convert(o, fromFlag as string | boolean | string[]);
+    else if (fromEnv !== undefined && fromEnv !== '') target[o.key] = convert(o, fromEnv);
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (config.publicUrl !== undefined) {
+    try {
+      const u = new URL(config.publicUrl);
+      config.publicUrl = u.origin;
+    } catch {
+      throw new ConfigError(`--public-url must be an absolute URL, got "${config.publicUrl}"`);
+    }
+  }
+  return { config, help: values.help === true };
+}

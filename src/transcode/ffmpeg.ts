@@ -1,0 +1,119 @@
+// Our small typed runner for ffmpeg and ffprobe. It replaces fluent-ffmpeg (deprecated on npm and
+// archived in 2025; its author advises spawning ffmpeg directly): argument arrays, never a shell,
+// progress read from `-progress pipe:1`, ffprobe output read as JSON.
+import { spawn } from 'node:child_process';
+
+export class FfmpegError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    /** The last lines ffmpeg printed on stderr. */
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = 'FfmpegError';
+  }
+}
+
+export interface RunOptions {
+  /** Called with the seconds of output written so far, from ffmpeg's `-progress` report. */
+  onProgress?: (outSeconds: number) => void;
+  signal?: AbortSignal;
+  /** Kill the process after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+
+interface Captured {
+  stdout: string;
+  stderrTail: string;
+}
+
+/** Spawns a binary with an argument array and collects its output; rejects on a non-zero exit. */
+function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (line: string) => void } = {}): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+    let stdout = '';
+    let stderrTail = '';
+    let pending = '';
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (!opts.onStdoutLine) {
+        stdout += chunk;
+        return;
+      }
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        opts.onStdoutLine(pending.slice(0, nl).trim());
+        pending = pending.slice(nl + 1);
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new FfmpegError(`${bin} failed to run: ${err.message}`, null, stderrTail));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderrTail });
+      else reject(new FfmpegError(`${bin} exited with ${code ?? signal}`, code, stderrTail));
+    });
+  });
+}
+
+/** Runs ffmpeg with `-progress pipe:1` so that progress arrives as key=value lines on stdout. */
+export async function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const fullArgs = ['-hide_banner', '-nostdin', '-y', '-progress', 'pipe:1', '-nostats', ...args];
+  const { stderrTail } = await run(ffmpegPath, fullArgs, {
+    ...opts,
+    onStdoutLine: (line) => {
+      // out_time_us is the position written so far (out_time_ms is also microseconds, a known misnomer).
+      const m = /^out_time_us=(\d+)$/.exec(line);
+      if (m && opts.onProgress) opts.onProgress(Number(m[1]) / 1e6);
+    },
+  });
+  return stderrTail;
+}
+
+export interface ProbeStream {
+  index: number;
+  codec_type?: 'video' | 'audio' | 'subtitle' | 'data' | 'attachment';
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  duration?: string;
+  nb_frames?: string;
+  avg_frame_rate?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
+}
+
+export interface ProbeFormat {
+  format_name?: string;
+  duration?: string;
+  size?: string;
+  bit_rate?: string;
+}
+
+export interface ProbeResult {
+  streams: ProbeStream[];
+  format: ProbeFormat;
+}
+
+/** ffprobe's JSON description of a file; rejects when ffprobe cannot read it at all. */
+export async function ffprobe(ffprobePath: string, file: string, opts: RunOptions = {}): Promise<ProbeResult> {
+  const { stdout } = await run(
+    ffprobePath,
+    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
+    { timeoutMs: 30_000, ...opts },
+  );
+  const parsed = JSON.parse(stdout) as Partial<ProbeResult>;
+  return { streams: parsed.streams ?? [], format: parsed.format ?? {} };
+}
