@@ -8,7 +8,10 @@ import { Errors } from './errors.js';
 import { registerAuth, API_PREFIX } from './routes/auth.js';
 import { basicUploadRoutes } from './routes/basic-upload.js';
 import { registerErrorHandling } from './routes/envelope.js';
+import { copyRoutes } from './routes/copy.js';
+import { directUploadRoutes, oneTimeUploadRoutes } from './routes/direct-upload.js';
 import { healthRoutes } from './routes/health.js';
+import { tusConstraint, tusRoutes } from './routes/tus.js';
 import { videoRoutes } from './routes/videos.js';
 
 /** Headers a browser may read on our answers (tus clients need Location and stream-media-id). */
@@ -31,6 +34,8 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
     exposeHeadRoutes: false,
   });
   app.decorate('ministream', ctx);
+  // POST /stream and DELETE /stream/:uid are shared: tus when Tus-Resumable is present.
+  app.addConstraintStrategy(tusConstraint);
 
   // Query strings and params are text and need coercion ("true", "10"); JSON bodies are typed by
   // the client, so a wrong type there is the client's mistake and gets a 400, as it should in tests.
@@ -54,8 +59,13 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   registerAuth(app, ctx.config.apiTokens);
 
   await app.register(healthRoutes);
+  // tus first: its HEAD/PATCH routes share paths with the JSON API.
+  await app.register(tusRoutes);
+  await app.register(oneTimeUploadRoutes);
   const streamPrefix = `${API_PREFIX}accounts/:account_id/stream`;
   await app.register(basicUploadRoutes, { prefix: streamPrefix });
+  await app.register(directUploadRoutes, { prefix: streamPrefix });
+  await app.register(copyRoutes, { prefix: streamPrefix });
   await app.register(videoRoutes, { prefix: streamPrefix });
   return app;
 }

@@ -18,6 +18,10 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest basic (multipart) upload, in bytes. Cloudflare's limit is 200 MB. */
   maxBasicUploadBytes: number;
+  /** Accept tus chunks of any size (Cloudflare: >= 5 MiB and a multiple of 256 KiB but the last). */
+  lenientTusChunks: boolean;
+  /** How often abandoned uploads and scheduled deletions are swept, in seconds. */
+  sweepIntervalSeconds: number;
 }
 
 type Kind = 'string' | 'number' | 'boolean' | 'list';
@@ -39,6 +43,8 @@ const OPTIONS: OptionSpec[] = [
   { key: 'publicUrl', flag: 'public-url', env: 'MINISTREAM_PUBLIC_URL', kind: 'string', defaultText: "the request's Host", help: 'Origin used in returned URLs, e.g. http://ministream:8789' },
   { key: 'apiTokens', flag: 'api-token', env: 'MINISTREAM_API_TOKEN', kind: 'list', defaultText: 'any', help: 'Only accept this bearer token (repeatable; env: comma-separated)' },
   { key: 'logLevel', flag: 'log-level', env: 'MINISTREAM_LOG_LEVEL', kind: 'string', defaultText: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  { key: 'lenientTusChunks', flag: 'lenient-tus-chunks', env: 'MINISTREAM_LENIENT_TUS_CHUNKS', kind: 'boolean', defaultText: 'false', help: "Accept tus chunks of any size (Cloudflare's rules are enforced by default)" },
+  { key: 'sweepIntervalSeconds', flag: 'sweep-interval', env: 'MINISTREAM_SWEEP_INTERVAL', kind: 'number', defaultText: '60', help: 'Seconds between sweeps of abandoned uploads and scheduled deletions' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];
 
@@ -51,6 +57,8 @@ export const DEFAULTS: Config = {
   apiTokens: [],
   logLevel: 'info',
   maxBasicUploadBytes: 200_000_000,
+  lenientTusChunks: false,
+  sweepIntervalSeconds: 60,
 };
 
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

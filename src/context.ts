@@ -2,14 +2,20 @@
 // as `app.ministream`, so that route plugins depend on interfaces, not on how they were built.
 import type { Config } from './config.js';
 import type { MediaStore } from './store/media-store.js';
+import type { UploadStore } from './store/upload-store.js';
 import type { VideoStore } from './store/video-types.js';
 import type { MediaTools } from './transcode/binaries.js';
+import type { UrlImporter } from './transcode/url-importer.js';
 
 export interface MinistreamContext {
   config: Config;
   videos: VideoStore;
+  uploads: UploadStore;
   media: MediaStore;
   tools: MediaTools;
+  importer: UrlImporter;
+  /** Runs `fn` in one SQLite transaction: every write in it lands, or none. */
+  transaction<T>(fn: () => T): T;
 }
 
 declare module 'fastify' {

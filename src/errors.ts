@@ -36,8 +36,29 @@ export const Errors = {
   /** ours (code): Cloudflare documents 413 for basic uploads over 200 MB but not the code. */
   uploadTooLarge: (limit: number) => new ApiError(413, 10006, `Basic uploads are limited to ${limit} bytes; use a tus upload for larger files`),
   missingFile: () => new ApiError(400, 10005, 'A multipart/form-data body with a "file" field is required'),
+  /** ours (code): Cloudflare documents only "a 4xx" for a one-time URL used twice or too late. */
+  uploadUrlUsed: () => new ApiError(409, 10005, 'This one-time upload URL has already been used'),
+  uploadUrlExpired: () => new ApiError(410, 10005, 'This one-time upload URL has expired'),
+  uploadUrlUnknown: () => new ApiError(404, 10003, 'No upload is waiting at this URL'),
+  /** ours (code): a copy source that is not an absolute http(s) URL. */
+  invalidSourceUrl: () => new ApiError(400, 10010, 'url must be an absolute http or https URL'),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),
   internal: () => new ApiError(500, 10002, 'Internal error', true),
 } as const;
+
+/**
+ * Why a video ended in state `error` (`status.errorReasonCode` / `errorReasonText`). Codes are
+ * Cloudflare's; Cloudflare publishes texts only for ERR_NON_VIDEO and ERR_MALFORMED_VIDEO, the
+ * other texts are ours.
+ */
+export const VideoErrorReasons = {
+  nonVideo: { code: 'ERR_NON_VIDEO', text: 'The file was not recognized as a valid video file.' },
+  malformed: { code: 'ERR_MALFORMED_VIDEO', text: 'The video was deemed to be corrupted or malformed.' },
+  durationExceeded: { code: 'ERR_DURATION_EXCEED_CONSTRAINT', text: 'The video is longer than the maxDurationSeconds set for its upload.' },
+  durationTooShort: { code: 'ERR_DURATION_TOO_SHORT', text: 'The video is shorter than 0.1 seconds.' },
+  fetchOrigin: { code: 'ERR_FETCH_ORIGIN_ERROR', text: 'The video could not be fetched from its URL.' },
+  unknown: { code: 'ERR_UNKNOWN', text: 'An unknown error occurred while processing the video.' },
+} as const;
+export type VideoErrorReason = (typeof VideoErrorReasons)[keyof typeof VideoErrorReasons];

@@ -9,7 +9,10 @@ import type { MinistreamContext } from './context.js';
 import { openDatabase, type Db } from './store/database.js';
 import { MediaStore } from './store/media-store.js';
 import { SqliteVideoStore } from './store/sqlite-video-store.js';
+import { Sweeper } from './store/sweeper.js';
+import { SqliteUploadStore } from './store/upload-store.js';
 import { resolveMediaTools } from './transcode/binaries.js';
+import { UrlImporter } from './transcode/url-importer.js';
 
 export interface RunningMinistream {
   app: FastifyInstance;
@@ -17,6 +20,8 @@ export interface RunningMinistream {
   url: string;
   port: number;
   dataDir: string;
+  /** Background clean-up; tests call sweep() instead of waiting for the interval. */
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
@@ -37,13 +42,25 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     db = openDatabase(join(dataDir, 'ministream.sqlite'));
     const media = new MediaStore(dataDir);
     await media.init();
+    const videos = new SqliteVideoStore(db);
+    const uploads = new SqliteUploadStore(db);
+    uploads.releaseStaleClaims();
+    const tools = resolveMediaTools();
+    const database = db;
+    // The importer and sweeper log through the app's logger once it exists.
+    const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m), error: (o: object, m: string) => app.log.error(o, m) };
+    const importer = new UrlImporter({ videos, media, ffprobePath: tools.ffprobe.path }, uploads, log);
     const ctx: MinistreamContext = {
       config,
-      videos: new SqliteVideoStore(db),
+      videos,
+      uploads,
       media,
-      tools: resolveMediaTools(),
+      tools,
+      importer,
+      transaction: (fn) => database.transaction(fn)(),
     };
     const app = await buildApp(ctx, loggerOptions(config));
+    const sweeper = new Sweeper(videos, uploads, media, log);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -53,6 +70,8 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
       { ffmpeg: ctx.tools.ffmpeg, ffprobe: ctx.tools.ffprobe, dataDir, inMemory: config.inMemory },
       `ffmpeg: ${ctx.tools.ffmpeg.source} ${ctx.tools.ffmpeg.path} (${ctx.tools.ffmpeg.version})`,
     );
+    importer.resumeUnfinished();
+    sweeper.start(config.sweepIntervalSeconds);
     // The stable line that containers and test harnesses wait for.
     app.log.info(`Ministream ready on ${url}`);
 
@@ -60,10 +79,12 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const close = () =>
       (closing ??= (async () => {
         await app.close();
+        await sweeper.stop();
+        await importer.close();
         db?.close();
         if (config.inMemory) rmSync(dataDir, { recursive: true, force: true });
       })());
-    return { app, url, port, dataDir, close };
+    return { app, url, port, dataDir, sweeper, close };
   } catch (err) {
     db?.close();
     if (config.inMemory) rmSync(dataDir, { recursive: true, force: true });

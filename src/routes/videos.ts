@@ -7,6 +7,7 @@ import { Errors } from '../errors.js';
 import { UID_PATTERN, normalizeTimestamp } from '../store/clock.js';
 import { VIDEO_STATES, type VideoListQuery, type VideoPatch, type VideoRecord, type VideoState } from '../store/video-types.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
+import { checkScheduledDeletion } from './upload-options.js';
 import { deliveryUrls, presentVideo, publicOrigin } from './present-video.js';
 import {
   AccountParams,
@@ -22,7 +23,6 @@ import {
 
 /** Cloudflare accounts buy storage in 1,000-minute blocks; we report one block. */
 const STORAGE_MINUTES_LIMIT = 1000;
-const DAY_MS = 86_400_000;
 
 const ListEnvelope = Type.Object({
   ...Envelope(Type.Array(Video)).properties,
@@ -88,19 +88,9 @@ export function toVideoPatch(video: VideoRecord, body: EditVideoBodyT): VideoPat
     patch.uploadExpiry = body.uploadExpiry === null ? null : normalizeTimestamp(body.uploadExpiry)!;
   }
   if (body.scheduledDeletion !== undefined) {
-    patch.scheduledDeletion = body.scheduledDeletion === null ? null : checkScheduledDeletion(video, body.scheduledDeletion);
+    patch.scheduledDeletion = body.scheduledDeletion === null ? null : checkScheduledDeletion(video.created, body.scheduledDeletion);
   }
   return patch;
-}
-
-/** Cloudflare: a scheduled deletion must fall 30 to 1,096 days after the video was created. */
-function checkScheduledDeletion(video: VideoRecord, value: string): string {
-  const at = normalizeTimestamp(value)!;
-  const days = (Date.parse(at) - Date.parse(video.created)) / DAY_MS;
-  if (days < 30 || days > 1096) {
-    throw Errors.validation('scheduledDeletion must be between 30 and 1096 days after the video was created');
-  }
-  return at;
 }
 
 export const videoRoutes: FastifyPluginAsync = async (plugin) => {

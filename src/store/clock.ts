@@ -38,3 +38,8 @@ export function normalizeTimestamp(value: string): string | undefined {
   const frac = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
   return formatMicros(ms * 1000 + Number(frac));
 }
+
+/** A timestamp `ms` milliseconds from now, in the stored format. */
+export function timestampIn(ms: number): string {
+  return formatMicros((Date.now() + ms) * 1000);
+}

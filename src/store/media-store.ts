@@ -7,14 +7,19 @@ export class MediaStore {
   readonly root: string;
   /** Where incoming uploads are written before they are known to be videos. */
   readonly incomingDir: string;
+  /** The tus FileStore's folder: `<uid>` (bytes so far) and `<uid>.json` per unfinished upload. */
+  readonly tusDir: string;
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'media');
     this.incomingDir = join(dataDir, 'incoming');
+    this.tusDir = join(dataDir, 'tus');
   }
 
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    // Unlike incoming/, tus/ survives restarts: that is what lets uploads resume.
+    await mkdir(this.tusDir, { recursive: true });
     // Leftovers from a crash mid-upload were never acknowledged: start clean.
     await rm(this.incomingDir, { recursive: true, force: true });
     await mkdir(this.incomingDir, { recursive: true });
@@ -39,8 +44,22 @@ export class MediaStore {
     return fileName;
   }
 
+  /** The data file of an unfinished tus upload. */
+  tusFile(uid: string): string {
+    if (!UID_PATTERN.test(uid)) throw new Error(`not a video uid: ${uid}`);
+    return join(this.tusDir, uid);
+  }
+
+  /** Removes what the tus FileStore keeps of an upload (its bytes, if still there, and its record). */
+  async removeTusUpload(uid: string): Promise<void> {
+    await rm(this.tusFile(uid), { force: true });
+    await rm(`${this.tusFile(uid)}.json`, { force: true });
+  }
+
+  /** Removes everything a video owns on disk: its folder and any unfinished tus upload. */
   async removeVideo(uid: string): Promise<void> {
     await rm(this.videoDir(uid), { recursive: true, force: true });
+    await this.removeTusUpload(uid);
   }
 
   async size(path: string): Promise<number> {

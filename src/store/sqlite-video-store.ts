@@ -205,6 +205,13 @@ export class SqliteVideoStore implements VideoStore {
     return { videos: rows.map(fromRow), total, range };
   }
 
+  dueForDeletion(now: string): VideoRecord[] {
+    const rows = this.db
+      .prepare(`SELECT ${SELECT_COLUMNS} FROM videos WHERE scheduled_deletion IS NOT NULL AND scheduled_deletion <= ?`)
+      .all(now) as Row[];
+    return rows.map(fromRow);
+  }
+
   storageUsage(accountId: string, creator?: string): StorageUsage {
     const marks = BILLED_STATES.map(() => '?').join(', ');
     const row = this.db

@@ -99,4 +99,6 @@ export interface VideoStore {
   update(accountId: string, uid: string, patch: VideoPatch): VideoRecord | undefined;
   delete(accountId: string, uid: string): boolean;
   storageUsage(accountId: string, creator?: string): StorageUsage;
+  /** Videos whose scheduledDeletion has passed. */
+  dueForDeletion(now: string): VideoRecord[];
 }

@@ -1,11 +1,11 @@
-// Takes a finished upload file, probes it, and turns it into a queued video (or refuses it).
-// Shared by every upload path: basic, and later tus, direct creator uploads and copies.
+// Takes a finished upload file, probes it, and turns it into a queued video (or refuses it, or
+// marks the video errored). Shared by every upload path: basic, tus, direct creator uploads, copies.
 import { rm } from 'node:fs/promises';
-import { Errors } from '../errors.js';
+import { Errors, VideoErrorReasons, type VideoErrorReason } from '../errors.js';
 import { newUid, nowTimestamp } from '../store/clock.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { NewVideo, VideoRecord, VideoStore } from '../store/video-types.js';
-import { inspectMedia } from './inspect.js';
+import { inspectMedia, type VideoFacts } from './inspect.js';
 
 export interface IngestDeps {
   videos: VideoStore;
@@ -13,21 +13,40 @@ export interface IngestDeps {
   ffprobePath: string;
 }
 
-export interface IngestRequest {
+export interface NewVideoUpload {
   accountId: string;
-  /** The uploaded file, somewhere under the media store's incoming folder. */
+  /** The uploaded file; it is moved into the video's folder or deleted. */
   file: string;
   size: number;
   /** Upload options (creator, meta, ...). */
   options?: Omit<NewVideo, 'accountId' | 'state'>;
 }
 
+/** Cloudflare refuses anything shorter than a tenth of a second. */
+const MIN_DURATION_SECONDS = 0.1;
+
+function factsPatch(facts: VideoFacts, size: number) {
+  return {
+    duration: Math.round(facts.duration * 1000) / 1000,
+    inputWidth: facts.width,
+    inputHeight: facts.height,
+    size,
+    uploaded: nowTimestamp(),
+  };
+}
+
+/** What is wrong with a probed video given its upload's constraints, if anything. */
+function constraintBroken(facts: VideoFacts, maxDurationSeconds: number | null | undefined): VideoErrorReason | undefined {
+  if (facts.duration < MIN_DURATION_SECONDS) return VideoErrorReasons.durationTooShort;
+  if (maxDurationSeconds && maxDurationSeconds > 0 && facts.duration > maxDurationSeconds) return VideoErrorReasons.durationExceeded;
+  return undefined;
+}
+
 /**
- * Probes `file`. A file that is not a video is deleted and refused at once (400 / 10059, as
- * Cloudflare does since 2023-01-04). A video gets its folder and a row in state `queued`, with
- * duration and input size from the probe, before this resolves.
+ * Basic upload: a file that is not a video is deleted and refused at once (400 / 10059, as
+ * Cloudflare does since 2023-01-04). A video gets its folder and a row in state `queued`.
  */
-export async function ingestUpload(deps: IngestDeps, req: IngestRequest): Promise<VideoRecord> {
+export async function ingestNewVideo(deps: IngestDeps, req: NewVideoUpload): Promise<VideoRecord> {
   const facts = await inspectMedia(deps.ffprobePath, req.file);
   if (facts.kind !== 'video') {
     await rm(req.file, { force: true });
@@ -36,20 +55,49 @@ export async function ingestUpload(deps: IngestDeps, req: IngestRequest): Promis
   const uid = req.options?.uid ?? newUid();
   const sourceFile = await deps.media.adoptOriginal(uid, req.file);
   try {
-    return deps.videos.create({
-      ...req.options,
-      uid,
-      accountId: req.accountId,
-      state: 'queued',
-      uploaded: nowTimestamp(),
-      duration: Math.round(facts.duration * 1000) / 1000,
-      inputWidth: facts.width,
-      inputHeight: facts.height,
-      size: req.size,
-      sourceFile,
-    });
+    return deps.videos.create({ ...req.options, uid, accountId: req.accountId, state: 'queued', ...factsPatch(facts, req.size), sourceFile });
   } catch (err) {
     await deps.media.removeVideo(uid);
     throw err;
   }
+}
+
+export interface PendingUpload {
+  video: VideoRecord;
+  file: string;
+  size: number;
+  /** Direct creator uploads refuse a non-video at once; tus and copies end in state `error`. */
+  refuseNonVideo: boolean;
+}
+
+/** Marks a video errored with one of Cloudflare's reasons. */
+export function failVideo(videos: VideoStore, video: VideoRecord, reason: VideoErrorReason, extra: Partial<VideoRecord> = {}): VideoRecord {
+  return videos.update(video.accountId, video.uid, {
+    ...extra,
+    state: 'error',
+    errorReasonCode: reason.code,
+    errorReasonText: reason.text,
+    readyToStream: false,
+  }) ?? video;
+}
+
+/** Completes a video that already exists (pendingupload or downloading) with its uploaded file. */
+export async function completePendingVideo(deps: IngestDeps, req: PendingUpload): Promise<VideoRecord> {
+  const { video } = req;
+  const facts = await inspectMedia(deps.ffprobePath, req.file);
+  if (facts.kind !== 'video') {
+    await rm(req.file, { force: true });
+    if (req.refuseNonVideo) throw Errors.notAVideo();
+    return failVideo(deps.videos, video, VideoErrorReasons.nonVideo, { size: req.size, uploaded: nowTimestamp() });
+  }
+  const broken = constraintBroken(facts, video.maxDurationSeconds);
+  if (broken) {
+    // Errored videos take no storage on Cloudflare; their bytes are not kept here either.
+    await rm(req.file, { force: true });
+    return failVideo(deps.videos, video, broken, factsPatch(facts, req.size));
+  }
+  const sourceFile = await deps.media.adoptOriginal(video.uid, req.file);
+  return (
+    deps.videos.update(video.accountId, video.uid, { state: 'queued', ...factsPatch(facts, req.size), sourceFile }) ?? video
+  );
 }

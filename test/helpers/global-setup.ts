@@ -20,6 +20,9 @@ const CLIPS: Record<string, string[]> = {
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
   // 1 s, 176x144, no audio track.
   'silent.mp4': ['-f', 'lavfi', '-i', 'testsrc=duration=1:size=176x144:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+  // 2 s of lossless noise, about 17 MiB: big enough for several 5 MiB tus chunks.
+  'noise.mp4': ['-f', 'lavfi', '-i', 'nullsrc=s=640x360:r=25,geq=random(1)*255:128:128', '-f', 'lavfi', '-i', 'sine=duration=2',
+    '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
   // A still image: Stream refuses it at upload time (400, 10059).
   'still.png': ['-f', 'lavfi', '-i', 'testsrc=size=64x64', '-frames:v', '1'],
 };
