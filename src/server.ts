@@ -14,6 +14,8 @@ import { SqliteUploadStore } from './store/upload-store.js';
 import { resolveMediaTools } from './transcode/binaries.js';
 import { UrlImporter } from './transcode/url-importer.js';
 
+const CLOSE_GRACE_MS = 2000;
+
 export interface RunningMinistream {
   app: FastifyInstance;
   /** http://host:port of the listening server. */
@@ -78,7 +80,11 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        // Requests in flight get a moment to finish; then their connections are cut (a tus client
+        // that stalls mid-chunk would otherwise hold the shutdown forever; it resumes later anyway).
+        const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
         await app.close();
+        clearTimeout(cut);
         await sweeper.stop();
         await importer.close();
         db?.close();
