@@ -1,6 +1,8 @@
 // Upload from URL: POST /stream/copy, against an origin server that the test runs on loopback.
-import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Cloudflare from 'cloudflare';
 import { expectSchema } from './helpers/openapi.js';
@@ -11,12 +13,20 @@ let server: TestServer;
 let cf: Cloudflare;
 let origin: Server;
 let originUrl: string;
+let stall = true;
+const stalled: ServerResponse[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
   cf = server.sdk();
   origin = createServer((req, res) => {
-    const file = { '/clip.mp4': 'small.mp4', '/notes.txt': 'notes.txt' }[req.url ?? ''];
+    if (req.url === '/stall.mp4' && stall) {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': 1_000_000 });
+      res.write(Buffer.alloc(1000)); // ...and never the rest, while `stall` holds
+      stalled.push(res);
+      return;
+    }
+    const file = { '/clip.mp4': 'small.mp4', '/notes.txt': 'notes.txt', '/stall.mp4': 'small.mp4' }[req.url ?? ''];
     if (!file) return res.writeHead(404).end('no such file');
     res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': statSync(media(file)).size });
     createReadStream(media(file)).pipe(res);
@@ -97,6 +107,31 @@ describe('POST /stream/copy', () => {
       expectSchema('POST', '/accounts/{account_id}/stream/copy', '4XX', await res.json());
     }
     expect((await cf.stream.list({ account_id: account })).result).toEqual([]);
+  });
+});
+
+describe('a copy interrupted by a restart', () => {
+  it('starts again when Ministream comes back, and completes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ministream-copy-'));
+    try {
+      const account = freshAccount();
+      const first = await startTestServer({ inMemory: false, dataDir });
+      const v = await first.sdk().stream.copy.create({ account_id: account, url: `${originUrl}/stall.mp4` });
+      await waitFor(async () => stalled.length, (n) => n > 0);
+      await first.close();
+      stalled.forEach((res) => res.destroy());
+      stall = false;
+      const second = await startTestServer({ inMemory: false, dataDir });
+      try {
+        const done = await waitFor(() => second.sdk().stream.get(v.uid!, { account_id: account }), (x) => x.status?.state !== 'downloading');
+        expect(done.status?.state).toBe('queued');
+        expect(done.size).toBe(statSync(media('small.mp4')).size);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -127,6 +127,26 @@ describe('tus creation through the SDK', () => {
   });
 });
 
+describe('browsers', () => {
+  it('answer CORS preflights on the creation and chunk URLs, and expose the tus headers', async () => {
+    const account = freshAccount();
+    for (const url of [server.streamUrl(account), `${server.url}/tus/0123456789abcdef0123456789abcdef`]) {
+      const res = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'tus-resumable,upload-offset,content-type' },
+      });
+      expect(res.status, url).toBeLessThan(300);
+      expect(res.headers.get('access-control-allow-origin')).toBeTruthy();
+    }
+    const created = await fetch(server.streamUrl(account), {
+      method: 'POST',
+      headers: { Origin: 'https://app.example.com', 'Tus-Resumable': '1.0.0', 'Upload-Length': '100' },
+    });
+    const exposed = created.headers.get('access-control-expose-headers')?.toLowerCase() ?? '';
+    for (const h of ['location', 'stream-media-id', 'upload-offset', 'upload-length', 'tus-resumable']) expect(exposed).toContain(h);
+  });
+});
+
 describe('direct-user tus (?direct_user=true)', () => {
   it('hands out a token-free Location that tus-js-client finishes without credentials', async () => {
     const locked = await startTestServer({ apiTokens: ['secret'] });
