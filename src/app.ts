@@ -10,7 +10,10 @@ import { basicUploadRoutes } from './routes/basic-upload.js';
 import { registerErrorHandling } from './routes/envelope.js';
 import { copyRoutes } from './routes/copy.js';
 import { directUploadRoutes, oneTimeUploadRoutes } from './routes/direct-upload.js';
+import { deliveryRoutes } from './routes/delivery.js';
 import { healthRoutes } from './routes/health.js';
+import { playerRoutes } from './routes/player.js';
+import { thumbnailRoutes } from './routes/thumbnails.js';
 import { tusConstraint, tusRoutes } from './routes/tus.js';
 import { videoRoutes } from './routes/videos.js';
 
@@ -62,6 +65,9 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   // tus first: its HEAD/PATCH routes share paths with the JSON API.
   await app.register(tusRoutes);
   await app.register(oneTimeUploadRoutes);
+  await app.register(deliveryRoutes);
+  await app.register(playerRoutes);
+  await app.register(thumbnailRoutes);
   const streamPrefix = `${API_PREFIX}accounts/:account_id/stream`;
   await app.register(basicUploadRoutes, { prefix: streamPrefix });
   await app.register(directUploadRoutes, { prefix: streamPrefix });

@@ -1,6 +1,7 @@
 // One typed configuration module: every option is declared once in OPTIONS below, which drives
 // the command-line parser, the environment twins (MINISTREAM_*) and `--help`. Flags win over env.
 import { parseArgs } from 'node:util';
+import { X264_PRESETS, type X264Preset } from './transcode/ladder.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -22,6 +23,12 @@ export interface Config {
   lenientTusChunks: boolean;
   /** How often abandoned uploads and scheduled deletions are swept, in seconds. */
   sweepIntervalSeconds: number;
+  /** full: the whole ladder; fast: one rendition, stream-copied when possible (for test suites). */
+  encoding: 'full' | 'fast';
+  /** libx264 preset of the ladder. */
+  x264Preset: X264Preset;
+  /** Encodes run at once (one ladder already keeps two cores busy). */
+  encodeConcurrency: number;
 }
 
 type Kind = 'string' | 'number' | 'boolean' | 'list';
@@ -45,6 +52,9 @@ const OPTIONS: OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', env: 'MINISTREAM_LOG_LEVEL', kind: 'string', defaultText: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
   { key: 'lenientTusChunks', flag: 'lenient-tus-chunks', env: 'MINISTREAM_LENIENT_TUS_CHUNKS', kind: 'boolean', defaultText: 'false', help: "Accept tus chunks of any size (Cloudflare's rules are enforced by default)" },
   { key: 'sweepIntervalSeconds', flag: 'sweep-interval', env: 'MINISTREAM_SWEEP_INTERVAL', kind: 'number', defaultText: '60', help: 'Seconds between sweeps of abandoned uploads and scheduled deletions' },
+  { key: 'encoding', flag: 'encoding', env: 'MINISTREAM_ENCODING', kind: 'string', defaultText: 'full', help: 'full (240p-1080p ladder) or fast (one rendition, stream-copied when possible)' },
+  { key: 'x264Preset', flag: 'x264-preset', env: 'MINISTREAM_X264_PRESET', kind: 'string', defaultText: 'ultrafast', help: `libx264 preset: ${X264_PRESETS.join(', ')}` },
+  { key: 'encodeConcurrency', flag: 'encode-concurrency', env: 'MINISTREAM_ENCODE_CONCURRENCY', kind: 'number', defaultText: '1', help: 'Encodes at once (one ladder already uses two cores)' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];
 
@@ -59,6 +69,9 @@ export const DEFAULTS: Config = {
   maxBasicUploadBytes: 200_000_000,
   lenientTusChunks: false,
   sweepIntervalSeconds: 60,
+  encoding: 'full',
+  x264Preset: 'ultrafast',
+  encodeConcurrency: 1,
 };
 
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -130,6 +143,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  if (config.encoding !== 'full' && config.encoding !== 'fast') throw new ConfigError('--encoding must be full or fast');
+  if (!(X264_PRESETS as readonly string[]).includes(config.x264Preset)) {
+    throw new ConfigError(`--x264-preset must be one of ${X264_PRESETS.join(', ')}`);
+  }
+  if (config.encodeConcurrency < 1) throw new ConfigError('--encode-concurrency must be at least 1');
   if (config.publicUrl !== undefined) {
     try {
       const u = new URL(config.publicUrl);

@@ -5,6 +5,7 @@ import type { MediaStore } from './store/media-store.js';
 import type { UploadStore } from './store/upload-store.js';
 import type { VideoStore } from './store/video-types.js';
 import type { MediaTools } from './transcode/binaries.js';
+import type { IngestDeps } from './transcode/ingest.js';
 import type { UrlImporter } from './transcode/url-importer.js';
 
 export interface MinistreamContext {
@@ -14,6 +15,8 @@ export interface MinistreamContext {
   media: MediaStore;
   tools: MediaTools;
   importer: UrlImporter;
+  /** What every upload path needs to turn a file into a queued video with its encode job. */
+  ingest: IngestDeps;
   /** Runs `fn` in one SQLite transaction: every write in it lands, or none. */
   transaction<T>(fn: () => T): T;
 }

@@ -42,6 +42,12 @@ export const Errors = {
   uploadUrlUnknown: () => new ApiError(404, 10003, 'No upload is waiting at this URL'),
   /** ours (code): a copy source that is not an absolute http(s) URL. */
   invalidSourceUrl: () => new ApiError(400, 10010, 'url must be an absolute http or https URL'),
+  /** Delivery (manifests, segments, thumbnails, player) of a uid that is not there. */
+  deliveryNotFound: () => new ApiError(404, 10003, 'Video not found'),
+  /** Since 2024-06-11 Cloudflare answers 424 for delivery of a video in state error. */
+  deliveryErrored: () => new ApiError(424, 10003, 'The video failed to process and cannot be delivered'),
+  /** ours: Cloudflare documents nothing for delivery before a video is ready. */
+  deliveryNotReady: () => new ApiError(404, 10003, 'The video is not ready to stream yet'),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),

@@ -10,7 +10,11 @@ import { openDatabase, type Db } from './store/database.js';
 import { MediaStore } from './store/media-store.js';
 import { SqliteVideoStore } from './store/sqlite-video-store.js';
 import { Sweeper } from './store/sweeper.js';
+import { SqliteJobStore } from './store/job-store.js';
 import { SqliteUploadStore } from './store/upload-store.js';
+import { ENCODE_JOB, encodeGaveUp, encodeHandler } from './transcode/encode-job.js';
+import type { IngestDeps } from './transcode/ingest.js';
+import { JobRunner } from './transcode/job-runner.js';
 import { resolveMediaTools } from './transcode/binaries.js';
 import { UrlImporter } from './transcode/url-importer.js';
 
@@ -51,16 +55,16 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const database = db;
     // The importer and sweeper log through the app's logger once it exists.
     const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m), error: (o: object, m: string) => app.log.error(o, m) };
-    const importer = new UrlImporter({ videos, media, ffprobePath: tools.ffprobe.path }, uploads, log);
-    const ctx: MinistreamContext = {
-      config,
-      videos,
-      uploads,
-      media,
-      tools,
-      importer,
-      transaction: (fn) => database.transaction(fn)(),
-    };
+    const transaction = <T>(fn: () => T): T => database.transaction(fn)();
+    const runner = new JobRunner(new SqliteJobStore(db), log, config.encodeConcurrency);
+    runner.register(
+      ENCODE_JOB,
+      encodeHandler({ videos, media, ffmpegPath: tools.ffmpeg.path, ffprobePath: tools.ffprobe.path, mode: config.encoding, preset: config.x264Preset, log }),
+      encodeGaveUp(videos),
+    );
+    const ingest: IngestDeps = { videos, media, ffprobePath: tools.ffprobe.path, queue: runner, transaction };
+    const importer = new UrlImporter(ingest, uploads, log);
+    const ctx: MinistreamContext = { config, videos, uploads, media, tools, importer, ingest, transaction };
     const app = await buildApp(ctx, loggerOptions(config));
     const sweeper = new Sweeper(videos, uploads, media, log);
     await app.listen({ port: config.port, host: config.host });
@@ -72,6 +76,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
       { ffmpeg: ctx.tools.ffmpeg, ffprobe: ctx.tools.ffprobe, dataDir, inMemory: config.inMemory },
       `ffmpeg: ${ctx.tools.ffmpeg.source} ${ctx.tools.ffmpeg.path} (${ctx.tools.ffmpeg.version})`,
     );
+    runner.start();
     importer.resumeUnfinished();
     sweeper.start(config.sweepIntervalSeconds);
     // The stable line that containers and test harnesses wait for.
@@ -87,6 +92,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
         clearTimeout(cut);
         await sweeper.stop();
         await importer.close();
+        await runner.stop();
         db?.close();
         if (config.inMemory) rmSync(dataDir, { recursive: true, force: true });
       })());

@@ -11,7 +11,7 @@ import { AccountParams, Video } from './schemas/video.js';
 
 export const basicUploadRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { videos, media, config, tools } = app.ministream;
+  const { media, config, ingest } = app.ministream;
   await registerMultipart(app, config.maxBasicUploadBytes);
 
   app.post(
@@ -28,10 +28,7 @@ export const basicUploadRoutes: FastifyPluginAsync = async (plugin) => {
     async (request) => {
       const file = await receiveFile(request, media, config.maxBasicUploadBytes, 'basic');
       // Like Cloudflare's, a basic upload takes no creator or watermark: set them with an edit afterwards.
-      const video = await ingestNewVideo(
-        { videos, media, ffprobePath: tools.ffprobe.path },
-        { accountId: request.params.account_id, file: file.path, size: file.size },
-      );
+      const video = await ingestNewVideo(ingest, { accountId: request.params.account_id, file: file.path, size: file.size });
       return ok(presentVideo(video, publicOrigin(request, config.publicUrl)));
     },
   );

@@ -71,7 +71,7 @@ export const directUploadRoutes: FastifyPluginAsync = async (plugin) => {
 /** POST /upload/:uid: the one-time URL itself, outside the API (no token; CORS open). */
 export const oneTimeUploadRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { videos, uploads, media, config, tools } = app.ministream;
+  const { videos, uploads, media, config, ingest } = app.ministream;
   await registerMultipart(app, config.maxBasicUploadBytes);
 
   app.post(
@@ -97,7 +97,7 @@ export const oneTimeUploadRoutes: FastifyPluginAsync = async (plugin) => {
         const file = await receiveFile(request, media, config.maxBasicUploadBytes, 'direct');
         const video = videos.findByUid(uid);
         if (!video) throw Errors.uploadUrlUnknown();
-        await completePendingVideo({ videos, media, ffprobePath: tools.ffprobe.path }, { video, file: file.path, size: file.size, refuseNonVideo: true });
+        await completePendingVideo(ingest, { video, file: file.path, size: file.size, refuseNonVideo: true });
         uploads.complete(uid);
       } catch (err) {
         // A refused file (not a video, too large) leaves the URL usable for a correct one.

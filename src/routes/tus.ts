@@ -62,8 +62,7 @@ function tusError(err: unknown): { status_code: number; body: string } {
 }
 
 export const tusRoutes: FastifyPluginAsync = async (app) => {
-  const { videos, uploads, media, config, tools } = app.ministream;
-  const ingestDeps = { videos, media, ffprobePath: tools.ffprobe.path };
+  const { videos, uploads, media, config, ingest: ingestDeps } = app.ministream;
 
   const server = new Server({
     path: '/tus', // only read by the default URL builder, which generateUrl replaces

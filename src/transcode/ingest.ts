@@ -6,12 +6,19 @@ import { newUid, nowTimestamp } from '../store/clock.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { NewVideo, VideoRecord, VideoStore } from '../store/video-types.js';
 import { inspectMedia, type VideoFacts } from './inspect.js';
+import type { JobQueue } from './job-runner.js';
 
 export interface IngestDeps {
   videos: VideoStore;
   media: MediaStore;
   ffprobePath: string;
+  queue: JobQueue;
+  /** One SQLite transaction: a video is marked queued and its encode job written together. */
+  transaction<T>(fn: () => T): T;
 }
+
+/** The job kind that encodes a queued video (see encode-job.ts). */
+const ENCODE = 'encode';
 
 export interface NewVideoUpload {
   accountId: string;
@@ -55,7 +62,11 @@ export async function ingestNewVideo(deps: IngestDeps, req: NewVideoUpload): Pro
   const uid = req.options?.uid ?? newUid();
   const sourceFile = await deps.media.adoptOriginal(uid, req.file);
   try {
-    return deps.videos.create({ ...req.options, uid, accountId: req.accountId, state: 'queued', ...factsPatch(facts, req.size), sourceFile });
+    return deps.transaction(() => {
+      const video = deps.videos.create({ ...req.options, uid, accountId: req.accountId, state: 'queued', ...factsPatch(facts, req.size), sourceFile });
+      deps.queue.enqueue({ kind: ENCODE, accountId: video.accountId, videoUid: video.uid });
+      return video;
+    });
   } catch (err) {
     await deps.media.removeVideo(uid);
     throw err;
@@ -97,7 +108,10 @@ export async function completePendingVideo(deps: IngestDeps, req: PendingUpload)
     return failVideo(deps.videos, video, broken, factsPatch(facts, req.size));
   }
   const sourceFile = await deps.media.adoptOriginal(video.uid, req.file);
-  return (
-    deps.videos.update(video.accountId, video.uid, { state: 'queued', ...factsPatch(facts, req.size), sourceFile }) ?? video
-  );
+  return deps.transaction(() => {
+    const queued = deps.videos.update(video.accountId, video.uid, { state: 'queued', ...factsPatch(facts, req.size), sourceFile });
+    if (!queued) return video; // deleted while its bytes were arriving
+    deps.queue.enqueue({ kind: ENCODE, accountId: queued.accountId, videoUid: queued.uid });
+    return queued;
+  });
 }

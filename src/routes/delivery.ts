@@ -1,0 +1,55 @@
+// Delivery of encoded video on Cloudflare's paths: /<uid>/manifest/video.m3u8 (HLS master),
+// /<uid>/manifest/video.mpd (DASH), and the media playlists, init and media segments they name,
+// which resolve relative to /<uid>/manifest/. Range requests (206), CORS and cache headers.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyStatic from '@fastify/static';
+import { Type } from 'typebox';
+import { Errors } from '../errors.js';
+import { STREAM_FILES } from '../transcode/encode-job.js';
+import { deliverableVideo } from './delivery-access.js';
+
+/** Only names the muxer writes: no slashes, no dots but the extension's, so nothing leaves the folder. */
+const SEGMENT_NAME = /^[A-Za-z0-9_-]+\.(m3u8|m4s|mp4)$/;
+
+const CONTENT_TYPES: Record<string, string> = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+};
+
+const Params = Type.Object({ id: Type.String() });
+const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
+
+export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  const { media } = app.ministream;
+  // serve: false: files go out only through the routes below, after the access check.
+  await app.register(fastifyStatic, { root: media.root, serve: false, decorateReply: true });
+
+  const send = (reply: FastifyReply, uid: string, file: string, segment: boolean) => {
+    const ext = file.slice(file.lastIndexOf('.') + 1);
+    // Manifests may change (a re-encode); segments of a given encode never do.
+    const maxAge = segment ? 86_400_000 : 10_000;
+    reply.header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
+    return reply.sendFile(`${uid}/${STREAM_FILES.dir}/${file}`, { maxAge, acceptRanges: true, cacheControl: true, immutable: segment });
+  };
+
+  app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params } }, async (request, reply) => {
+    const video = deliverableVideo(app, request, request.params.id, { ready: true });
+    return send(reply, video.uid, STREAM_FILES.master, false);
+  });
+
+  app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params } }, async (request, reply) => {
+    const video = deliverableVideo(app, request, request.params.id, { ready: true });
+    return send(reply, video.uid, STREAM_FILES.manifest, false);
+  });
+
+  app.get('/:id/manifest/:file', { schema: { operationId: 'ministream-stream-file', params: FileParams } }, async (request, reply) => {
+    const { id, file } = request.params;
+    const video = deliverableVideo(app, request, id, { ready: true });
+    if (!SEGMENT_NAME.test(file)) throw Errors.deliveryNotFound();
+    return send(reply, video.uid, file, !file.endsWith('.m3u8'));
+  });
+};

@@ -1,0 +1,95 @@
+// The HTML of the embeddable player (`/<uid>/iframe`) and of the standalone page (`/<uid>/watch`).
+// hls.js comes from our own node_modules (served at HLS_JS_PATH), never from a CDN.
+
+export const HLS_JS_PATH = '/_ministream/assets/hls.min.js';
+
+export interface PlayerOptions {
+  autoplay: boolean;
+  muted: boolean;
+  loop: boolean;
+  controls: boolean;
+  preload: 'none' | 'metadata' | 'auto';
+  poster: string;
+  startTime: number;
+  primaryColor: string | undefined;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** JSON safe inside a <script> element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+/**
+ * The player: a <video> driven by hls.js. URLs are relative to the page (/<id>/iframe), so a page
+ * opened through a signed token fetches its manifest through the same token.
+ * `window.ministreamPlayer` exposes the video element and the hls.js instance to tests and pages.
+ */
+export function iframeHtml(title: string, opts: PlayerOptions): string {
+  const attrs = [
+    opts.controls ? 'controls' : '',
+    opts.muted ? 'muted' : '',
+    opts.loop ? 'loop' : '',
+    opts.autoplay ? 'autoplay' : '',
+    `preload="${opts.preload}"`,
+    `poster="${escapeHtml(opts.poster)}"`,
+  ].filter(Boolean).join(' ');
+  const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}</style>
+</head>
+<body>
+<video id="player" playsinline ${attrs}></video>
+<script src="${HLS_JS_PATH}"></script>
+<script>
+(function () {
+  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay })};
+  var video = document.getElementById('player');
+  var source = 'manifest/video.m3u8';
+  var state = { video: video, hls: null, error: null };
+  window.ministreamPlayer = state;
+  if (options.startTime > 0) {
+    video.addEventListener('loadedmetadata', function () { video.currentTime = options.startTime; }, { once: true });
+  }
+  if (window.Hls && window.Hls.isSupported()) {
+    var hls = new window.Hls({ startPosition: options.startTime > 0 ? options.startTime : -1 });
+    state.hls = hls;
+    hls.on(window.Hls.Events.ERROR, function (_event, data) { if (data.fatal) state.error = data.type + ': ' + data.details; });
+    hls.loadSource(source);
+    hls.attachMedia(video);
+  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.src = source;
+  } else {
+    state.error = 'this browser can play neither HLS nor Media Source Extensions';
+  }
+  if (options.autoplay) { video.play().catch(function () { video.muted = true; video.play().catch(function () {}); }); }
+})();
+</script>
+</body>
+</html>
+`;
+}
+
+/** The standalone page: the title and the player. */
+export function watchHtml(title: string, iframeUrl: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{margin:0;font:16px system-ui,sans-serif;background:#111;color:#eee}main{max-width:960px;margin:0 auto;padding:24px}
+.frame{position:relative;padding-top:56.25%}iframe{position:absolute;inset:0;width:100%;height:100%;border:0}h1{font-size:20px;font-weight:600}</style>
+</head>
+<body><main>
+<h1>${escapeHtml(title)}</h1>
+<div class="frame"><iframe src="${escapeHtml(iframeUrl)}" allow="accelerometer; gyroscope; autoplay; encrypted-media; picture-in-picture;" allowfullscreen></iframe></div>
+</main></body>
+</html>
+`;
+}

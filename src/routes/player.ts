@@ -1,0 +1,78 @@
+// The player pages on Cloudflare's paths (/<uid>/iframe, /<uid>/watch) and the hls.js they load.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Errors } from '../errors.js';
+import { parseTime } from './thumbnails.js';
+import { deliverableVideo } from './delivery-access.js';
+import { HLS_JS_PATH, iframeHtml, watchHtml, type PlayerOptions } from './player-page.js';
+
+const require = createRequire(import.meta.url);
+
+const Flag = Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')]));
+const PlayerQuery = Type.Object({
+  autoplay: Flag,
+  muted: Flag,
+  loop: Flag,
+  controls: Flag,
+  preload: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('metadata'), Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')])),
+  poster: Type.Optional(Type.String({ maxLength: 2048 })),
+  startTime: Type.Optional(Type.String({ maxLength: 32 })),
+  primaryColor: Type.Optional(Type.String({ maxLength: 32 })),
+});
+type PlayerQueryT = {
+  autoplay?: string; muted?: string; loop?: string; controls?: string; preload?: string;
+  poster?: string; startTime?: string; primaryColor?: string;
+};
+
+const Params = Type.Object({ id: Type.String() });
+// A CSS color: hex, rgb()/hsl() or a name; nothing that could close the style attribute.
+const CSS_COLOR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|(rgb|hsl)a?\([0-9.,%\s]+\))$/;
+
+/** Cloudflare's query parameters: flags are "true"/"false" (a bare ?muted counts as true). */
+function playerOptions(q: PlayerQueryT, defaultPoster: string): PlayerOptions {
+  const flag = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v !== 'false');
+  const startTime = q.startTime === undefined ? 0 : parseTime(q.startTime);
+  if (startTime === undefined) throw Errors.validation('startTime must be a time such as 90, 1m30s or 2.5s');
+  if (q.primaryColor !== undefined && !CSS_COLOR.test(q.primaryColor)) throw Errors.validation('primaryColor must be a CSS color');
+  if (q.poster !== undefined && !/^https?:\/\//.test(q.poster)) throw Errors.validation('poster must be an http(s) URL');
+  const preload = q.preload === 'true' ? 'auto' : q.preload === 'false' ? 'none' : (q.preload ?? 'metadata');
+  return {
+    autoplay: flag(q.autoplay, false),
+    muted: flag(q.muted, false),
+    loop: flag(q.loop, false),
+    controls: flag(q.controls, true),
+    preload: preload as PlayerOptions['preload'],
+    poster: q.poster ?? defaultPoster,
+    startTime,
+    primaryColor: q.primaryColor,
+  };
+}
+
+export const playerRoutes: FastifyPluginAsync = async (plugin) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  const hlsJs = await readFile(join(dirname(require.resolve('hls.js')), 'hls.min.js'));
+
+  app.get(HLS_JS_PATH, async (_request, reply) =>
+    reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(hlsJs),
+  );
+
+  const titleOf = (meta: Record<string, unknown>, uid: string) => (typeof meta.name === 'string' && meta.name ? meta.name : uid);
+
+  app.get('/:id/iframe', { schema: { operationId: 'ministream-player-iframe', params: Params, querystring: PlayerQuery } }, async (request, reply) => {
+    const { id } = request.params;
+    const video = deliverableVideo(app, request, id, { ready: false });
+    // The poster is relative to the page, like the manifest, so it works through a token too.
+    const options = playerOptions(request.query, 'thumbnails/thumbnail.jpg');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(iframeHtml(titleOf(video.meta, video.uid), options));
+  });
+
+  app.get('/:id/watch', { schema: { operationId: 'ministream-player-watch', params: Params } }, async (request, reply) => {
+    const { id } = request.params;
+    const video = deliverableVideo(app, request, id, { ready: false });
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(video.meta, video.uid), 'iframe'));
+  });
+};

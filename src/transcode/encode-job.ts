@@ -1,0 +1,104 @@
+// The `encode` job: turns a video's original into the HLS + DASH ladder, with the real lifecycle:
+// queued -> inprogress (pctComplete from ffmpeg's progress) -> ready, or error with Cloudflare's reason.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VideoErrorReasons } from '../errors.js';
+import { nowTimestamp } from '../store/clock.js';
+import type { JobRecord } from '../store/job-store.js';
+import type { MediaStore } from '../store/media-store.js';
+import type { VideoStore } from '../store/video-types.js';
+import { FfmpegError, runFfmpeg } from './ffmpeg.js';
+import { failVideo } from './ingest.js';
+import { inspectMedia } from './inspect.js';
+import { JobFailure, type JobHandler, type GiveUpHandler } from './job-runner.js';
+import { planEncode, type X264Preset } from './ladder.js';
+
+export const ENCODE_JOB = 'encode';
+
+/** Names inside <media>/<uid>/stream/: what the delivery routes serve. */
+export const STREAM_FILES = { dir: 'stream', manifest: 'manifest.mpd', master: 'master.m3u8', ladder: 'ladder.json' } as const;
+
+export interface EncodeDeps {
+  videos: VideoStore;
+  media: MediaStore;
+  ffmpegPath: string;
+  ffprobePath: string;
+  mode: 'full' | 'fast';
+  preset: X264Preset;
+  log: { info(obj: object, msg: string): void };
+}
+
+/** ffmpeg's stderr lines that mean the input itself is broken, not the process. */
+const MALFORMED = /Invalid data found|moov atom not found|corrupt|error while decoding|Invalid NAL|partial file|End of file/i;
+
+export function encodeHandler(deps: EncodeDeps): JobHandler {
+  return async (job: JobRecord, signal: AbortSignal) => {
+    const video = deps.videos.get(job.accountId, job.videoUid);
+    if (!video || video.state === 'error' || !video.sourceFile) return; // deleted or failed meanwhile
+    const dir = deps.media.videoDir(video.uid);
+    const source = join(dir, video.sourceFile);
+    const facts = await inspectMedia(deps.ffprobePath, source);
+    if (facts.kind !== 'video') {
+      failVideo(deps.videos, video, VideoErrorReasons.nonVideo);
+      return;
+    }
+    deps.videos.update(video.accountId, video.uid, { state: 'inprogress', pctComplete: 0 });
+
+    const tmp = join(dir, `${STREAM_FILES.dir}.tmp`);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    const plan = planEncode(source, tmp, facts, {
+      mode: deps.mode,
+      preset: deps.preset,
+      manifestName: STREAM_FILES.manifest,
+      masterName: STREAM_FILES.master,
+    });
+    let lastPct = 0;
+    try {
+      await runFfmpeg(deps.ffmpegPath, ['-loglevel', 'error', ...plan.args], {
+        signal,
+        onProgress: (seconds) => {
+          // Whole percents only, and never 100 before the manifests are in place.
+          const pct = Math.min(99, Math.floor((seconds / facts.duration) * 100));
+          if (pct > lastPct) {
+            lastPct = pct;
+            deps.videos.update(video.accountId, video.uid, { pctComplete: pct });
+          }
+        },
+      });
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (signal.aborted) throw err;
+      const stderr = err instanceof FfmpegError ? err.stderrTail : '';
+      if (err instanceof FfmpegError && err.exitCode !== null && MALFORMED.test(stderr)) {
+        failVideo(deps.videos, video, VideoErrorReasons.malformed);
+        throw new JobFailure(`malformed input: ${stderr.trim().split('\n').pop()}`, false);
+      }
+      throw new JobFailure(`ffmpeg failed: ${(err as Error).message}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, true);
+    }
+    await writeFile(join(tmp, STREAM_FILES.ladder), JSON.stringify({ rungs: plan.rungs, copy: plan.copy, hasAudio: facts.audioCodec !== null }));
+    // The finished stream replaces any earlier one in one rename, so delivery never sees half of it.
+    const final = join(dir, STREAM_FILES.dir);
+    await rm(final, { recursive: true, force: true });
+    await rename(tmp, final);
+    const ready = deps.videos.update(video.accountId, video.uid, {
+      state: 'ready',
+      pctComplete: 100,
+      readyToStream: true,
+      readyToStreamAt: nowTimestamp(),
+    });
+    if (!ready) {
+      await deps.media.removeVideo(video.uid); // deleted while encoding: leave nothing behind
+      return;
+    }
+    deps.log.info({ uid: video.uid, rungs: plan.rungs.map((r) => `${r.width}x${r.height}`), copy: plan.copy }, 'encode: ready');
+  };
+}
+
+/** After the last attempt, the video ends in `error` (ERR_UNKNOWN unless the handler said why). */
+export function encodeGaveUp(videos: VideoStore): GiveUpHandler {
+  return (job) => {
+    const video = videos.get(job.accountId, job.videoUid);
+    if (video && video.state !== 'error') failVideo(videos, video, VideoErrorReasons.unknown);
+  };
+}
