@@ -65,7 +65,6 @@ function toApiError(error: FastifyError): ApiError | undefined {
     case 'FST_REQ_FILE_TOO_LARGE':
       return new ApiError(413, 10006, 'Request body is too large');
   }
-  if (error instanceof SyntaxError) return Errors.malformedJson();
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new ApiError(status, 10005, error.message);
   return undefined;

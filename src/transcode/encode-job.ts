@@ -55,7 +55,7 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
     });
     let lastPct = 0;
     try {
-      await runFfmpeg(deps.ffmpegPath, ['-loglevel', 'error', ...plan.args], {
+      const stderr = await runFfmpeg(deps.ffmpegPath, ['-loglevel', 'error', ...plan.args], {
         signal,
         onProgress: (seconds) => {
           // Whole percents only, and never 100 before the manifests are in place.
@@ -66,6 +66,9 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
           }
         },
       });
+      // ffmpeg exits 0 on a file whose data ends early: it encodes what it could read. Stream
+      // calls that a malformed video, so do we.
+      if (MALFORMED.test(stderr)) throw new FfmpegError('the input is damaged', 0, stderr);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       if (signal.aborted) throw err;
