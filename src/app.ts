@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import cors from '@fastify/cors';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import { MAX_TOKEN_LENGTH } from './access/tokens.js';
 import type { MinistreamContext } from './context.js';
 import { Errors } from './errors.js';
 import { registerAuth, API_PREFIX } from './routes/auth.js';
@@ -12,6 +13,7 @@ import { copyRoutes } from './routes/copy.js';
 import { directUploadRoutes, oneTimeUploadRoutes } from './routes/direct-upload.js';
 import { deliveryRoutes } from './routes/delivery.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { playerRoutes } from './routes/player.js';
 import { thumbnailRoutes } from './routes/thumbnails.js';
 import { tusConstraint, tusRoutes } from './routes/tus.js';
@@ -30,7 +32,8 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   const app = Fastify({
     logger,
     // The real API's paths are case-sensitive and tolerate a trailing slash from SDK base URLs.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Signed tokens stand in path segments where uids do: allow them their length (and a bit).
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 2 * MAX_TOKEN_LENGTH },
     // Every request gets an id in the logs; large uploads have their own limits.
     bodyLimit: 1024 * 1024,
     // tus HEAD on /stream/:uid must not be shadowed by the automatic HEAD of GET routes.
@@ -72,6 +75,7 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   await app.register(basicUploadRoutes, { prefix: streamPrefix });
   await app.register(directUploadRoutes, { prefix: streamPrefix });
   await app.register(copyRoutes, { prefix: streamPrefix });
+  await app.register(keyRoutes, { prefix: streamPrefix });
   await app.register(videoRoutes, { prefix: streamPrefix });
   return app;
 }

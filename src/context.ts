@@ -2,6 +2,7 @@
 // as `app.ministream`, so that route plugins depend on interfaces, not on how they were built.
 import type { Config } from './config.js';
 import type { MediaStore } from './store/media-store.js';
+import type { KeyStore } from './store/key-store.js';
 import type { UploadStore } from './store/upload-store.js';
 import type { VideoStore } from './store/video-types.js';
 import type { MediaTools } from './transcode/binaries.js';
@@ -12,6 +13,7 @@ export interface MinistreamContext {
   config: Config;
   videos: VideoStore;
   uploads: UploadStore;
+  keys: KeyStore;
   media: MediaStore;
   tools: MediaTools;
   importer: UrlImporter;

@@ -48,6 +48,13 @@ export const Errors = {
   deliveryErrored: () => new ApiError(424, 10003, 'The video failed to process and cannot be delivered'),
   /** ours: Cloudflare documents nothing for delivery before a video is ready. */
   deliveryNotReady: () => new ApiError(404, 10003, 'The video is not ready to stream yet'),
+  /** ours (statuses and codes): Cloudflare documents none for refused signed URLs or origins. */
+  signedUrlRequired: () => new ApiError(401, 10003, 'This video requires a signed URL: use a token in place of its uid'),
+  tokenInvalid: () => new ApiError(401, 10003, 'The token is not valid for this video'),
+  tokenForbidden: () => new ApiError(403, 10003, 'The token does not allow this viewer'),
+  downloadForbidden: () => new ApiError(403, 10003, 'The token does not allow downloads'),
+  originForbidden: () => new ApiError(403, 10003, 'This origin is not allowed to show this video'),
+  keyNotFound: () => new ApiError(404, 10003, 'Signing key not found'),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),

@@ -11,6 +11,7 @@ import { MediaStore } from './store/media-store.js';
 import { SqliteVideoStore } from './store/sqlite-video-store.js';
 import { Sweeper } from './store/sweeper.js';
 import { SqliteJobStore } from './store/job-store.js';
+import { SqliteKeyStore } from './store/key-store.js';
 import { SqliteUploadStore } from './store/upload-store.js';
 import { ENCODE_JOB, encodeGaveUp, encodeHandler } from './transcode/encode-job.js';
 import type { IngestDeps } from './transcode/ingest.js';
@@ -64,7 +65,8 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     );
     const ingest: IngestDeps = { videos, media, ffprobePath: tools.ffprobe.path, queue: runner, transaction };
     const importer = new UrlImporter(ingest, uploads, log);
-    const ctx: MinistreamContext = { config, videos, uploads, media, tools, importer, ingest, transaction };
+    const keys = new SqliteKeyStore(db);
+    const ctx: MinistreamContext = { config, videos, uploads, keys, media, tools, importer, ingest, transaction };
     const app = await buildApp(ctx, loggerOptions(config));
     const sweeper = new Sweeper(videos, uploads, media, log);
     await app.listen({ port: config.port, host: config.host });

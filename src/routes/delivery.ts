@@ -37,18 +37,18 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   };
 
   app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params } }, async (request, reply) => {
-    const video = deliverableVideo(app, request, request.params.id, { ready: true });
+    const video = await deliverableVideo(app, request, request.params.id, { ready: true });
     return send(reply, video.uid, STREAM_FILES.master, false);
   });
 
   app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params } }, async (request, reply) => {
-    const video = deliverableVideo(app, request, request.params.id, { ready: true });
+    const video = await deliverableVideo(app, request, request.params.id, { ready: true });
     return send(reply, video.uid, STREAM_FILES.manifest, false);
   });
 
   app.get('/:id/manifest/:file', { schema: { operationId: 'ministream-stream-file', params: FileParams } }, async (request, reply) => {
     const { id, file } = request.params;
-    const video = deliverableVideo(app, request, id, { ready: true });
+    const video = await deliverableVideo(app, request, id, { ready: true });
     if (!SEGMENT_NAME.test(file)) throw Errors.deliveryNotFound();
     return send(reply, video.uid, file, !file.endsWith('.m3u8'));
   });

@@ -64,7 +64,7 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
 
   app.get('/:id/iframe', { schema: { operationId: 'ministream-player-iframe', params: Params, querystring: PlayerQuery } }, async (request, reply) => {
     const { id } = request.params;
-    const video = deliverableVideo(app, request, id, { ready: false });
+    const video = await deliverableVideo(app, request, id, { ready: false });
     // The poster is relative to the page, like the manifest, so it works through a token too.
     const options = playerOptions(request.query, 'thumbnails/thumbnail.jpg');
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(iframeHtml(titleOf(video.meta, video.uid), options));
@@ -72,7 +72,7 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
 
   app.get('/:id/watch', { schema: { operationId: 'ministream-player-watch', params: Params } }, async (request, reply) => {
     const { id } = request.params;
-    const video = deliverableVideo(app, request, id, { ready: false });
+    const video = await deliverableVideo(app, request, id, { ready: false });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(video.meta, video.uid), 'iframe'));
   });
 };

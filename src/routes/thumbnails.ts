@@ -82,7 +82,7 @@ export const thumbnailRoutes: FastifyPluginAsync = async (plugin) => {
         throw Errors.validation(`querystring.duration must be more than 0s and at most ${MAX_GIF_SECONDS}s`);
       }
       // Thumbnails need only the uploaded original, not a finished encode.
-      const video = deliverableVideo(app, request, id, { ready: false });
+      const video = await deliverableVideo(app, request, id, { ready: false });
       const path = await thumbnails.get(video, {
         format,
         timeSeconds,
