@@ -23,7 +23,8 @@ export interface Viewer {
 export class TokenRefusal extends Error {
   constructor(
     message: string,
-    readonly rule = false,
+    /** 'rule': an access rule blocked the viewer; 'shape': not even a JWT (so: an unknown id). */
+    readonly kind: 'token' | 'rule' | 'shape' = 'token',
   ) {
     super(message);
     this.name = 'TokenRefusal';
@@ -89,7 +90,7 @@ export function rulesAllow(rules: unknown, viewer: Viewer): boolean {
 
 export async function verifyToken(keys: KeyStore, token: string, viewer: Viewer, nowSeconds = Date.now() / 1000): Promise<TokenGrant> {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenRefusal('token too long');
-  if (!JWS_SHAPE.test(token)) throw new TokenRefusal('not a signed JWT');
+  if (!JWS_SHAPE.test(token)) throw new TokenRefusal('neither a uid nor a signed JWT', 'shape');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -115,7 +116,7 @@ export async function verifyToken(keys: KeyStore, token: string, viewer: Viewer,
   if (exp <= nowSeconds) throw new TokenRefusal('token expired');
   if (nbf !== undefined && nbf > nowSeconds) throw new TokenRefusal('token not valid yet');
   if (typeof payload.sub !== 'string') throw new TokenRefusal('no sub claim naming the video');
-  if (!rulesAllow(payload.accessRules, viewer)) throw new TokenRefusal('blocked by the token\'s access rules', true);
+  if (!rulesAllow(payload.accessRules, viewer)) throw new TokenRefusal('blocked by the token\'s access rules', 'rule');
   return {
     accountId: key.accountId,
     videoUid: payload.sub,

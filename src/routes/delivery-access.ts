@@ -30,7 +30,8 @@ async function grantFor(app: FastifyInstance, request: FastifyRequest, token: st
   } catch (err) {
     if (err instanceof TokenRefusal) {
       request.log.info({ reason: err.message }, 'delivery refused: token');
-      throw err.rule ? Errors.tokenForbidden() : Errors.tokenInvalid();
+      if (err.kind === 'shape') throw Errors.deliveryNotFound();
+      throw err.kind === 'rule' ? Errors.tokenForbidden() : Errors.tokenInvalid();
     }
     throw err;
   }

@@ -205,8 +205,8 @@ export const tusRoutes: FastifyPluginAsync = async (app) => {
 
   const stream = `${API_PREFIX}accounts/:account_id/stream`;
   app.route({ method: ['POST', 'OPTIONS'], url: stream, constraints: { tus: 'yes' }, handler: onCreate });
-  app.route({ method: ['HEAD', 'PATCH'], url: `${stream}/:identifier`, handler: onUpload('api') });
-  app.route({ method: ['DELETE', 'OPTIONS'], url: `${stream}/:identifier`, constraints: { tus: 'yes' }, handler: onUpload('api') });
+  // Only requests that speak tus (Tus-Resumable) reach these; others fall through to the JSON API.
+  app.route({ method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url: `${stream}/:identifier`, constraints: { tus: 'yes' }, handler: onUpload('api') });
   // The token-free Location of direct-user tus uploads (POST /stream?direct_user=true).
   app.route({ method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url: '/tus/:uid', handler: onUpload('direct') });
 };

@@ -1,4 +1,5 @@
 // VideoStore over SQLite (better-sqlite3, synchronous: every write is committed before the caller replies).
+import type Database from 'better-sqlite3';
 import type { Db } from './database.js';
 import { newUid, nowTimestamp } from './clock.js';
 import type {
@@ -12,58 +13,52 @@ import type {
   VideoStore,
 } from './video-types.js';
 
-type Row = Record<string, string | number | null>;
+/** A row as better-sqlite3 returns it in raw mode: the values of SELECT_COLUMNS, in order. */
+type RawRow = (string | number | null)[];
 type Field = keyof VideoRecord;
-
-interface ColumnMap {
-  column: string;
-  toDb: (v: unknown) => string | number | null;
-  fromDb: (v: string | number | null) => unknown;
-}
 
 const same = (v: unknown) => (v === undefined ? null : (v as string | number | null));
 const asBool = (v: unknown) => (v ? 1 : 0);
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-const fromBool = (v: string | number | null) => v === 1;
-const fromJson = (v: string | number | null) => (v === null ? null : JSON.parse(String(v)));
-const plain = (v: string | number | null) => v;
 
-/** Every VideoRecord field and the column that holds it. */
-const COLUMNS: Record<Field, ColumnMap> = {
-  accountId: { column: 'account_id', toDb: same, fromDb: plain },
-  uid: { column: 'uid', toDb: same, fromDb: plain },
-  created: { column: 'created', toDb: same, fromDb: plain },
-  modified: { column: 'modified', toDb: same, fromDb: plain },
-  uploaded: { column: 'uploaded', toDb: same, fromDb: plain },
-  uploadExpiry: { column: 'upload_expiry', toDb: same, fromDb: plain },
-  creator: { column: 'creator', toDb: same, fromDb: plain },
-  meta: { column: 'meta', toDb: (v) => JSON.stringify(v ?? {}), fromDb: fromJson },
-  type: { column: 'type', toDb: same, fromDb: plain },
-  state: { column: 'state', toDb: same, fromDb: plain },
-  pctComplete: { column: 'pct_complete', toDb: same, fromDb: plain },
-  errorReasonCode: { column: 'error_reason_code', toDb: same, fromDb: plain },
-  errorReasonText: { column: 'error_reason_text', toDb: same, fromDb: plain },
-  readyToStream: { column: 'ready_to_stream', toDb: asBool, fromDb: fromBool },
-  readyToStreamAt: { column: 'ready_to_stream_at', toDb: same, fromDb: plain },
-  duration: { column: 'duration', toDb: same, fromDb: plain },
-  inputWidth: { column: 'input_width', toDb: same, fromDb: plain },
-  inputHeight: { column: 'input_height', toDb: same, fromDb: plain },
-  size: { column: 'size', toDb: same, fromDb: plain },
-  requireSignedURLs: { column: 'require_signed_urls', toDb: asBool, fromDb: fromBool },
-  allowedOrigins: { column: 'allowed_origins', toDb: (v) => JSON.stringify(v ?? []), fromDb: fromJson },
-  thumbnailTimestampPct: { column: 'thumbnail_timestamp_pct', toDb: same, fromDb: plain },
-  maxDurationSeconds: { column: 'max_duration_seconds', toDb: same, fromDb: plain },
-  maxSizeBytes: { column: 'max_size_bytes', toDb: same, fromDb: plain },
-  scheduledDeletion: { column: 'scheduled_deletion', toDb: same, fromDb: plain },
-  watermarkUid: { column: 'watermark_uid', toDb: same, fromDb: plain },
-  liveInput: { column: 'live_input', toDb: same, fromDb: plain },
-  clippedFrom: { column: 'clipped_from', toDb: same, fromDb: plain },
-  publicDetails: { column: 'public_details', toDb: json, fromDb: fromJson },
-  sourceFile: { column: 'source_file', toDb: same, fromDb: plain },
+/** Every VideoRecord field, the column that holds it and how a value is written to it. */
+const COLUMNS: Record<Field, { column: string; toDb: (v: unknown) => string | number | null }> = {
+  accountId: { column: 'account_id', toDb: same },
+  uid: { column: 'uid', toDb: same },
+  created: { column: 'created', toDb: same },
+  modified: { column: 'modified', toDb: same },
+  uploaded: { column: 'uploaded', toDb: same },
+  uploadExpiry: { column: 'upload_expiry', toDb: same },
+  creator: { column: 'creator', toDb: same },
+  meta: { column: 'meta', toDb: (v) => JSON.stringify(v ?? {}) },
+  type: { column: 'type', toDb: same },
+  state: { column: 'state', toDb: same },
+  pctComplete: { column: 'pct_complete', toDb: same },
+  errorReasonCode: { column: 'error_reason_code', toDb: same },
+  errorReasonText: { column: 'error_reason_text', toDb: same },
+  readyToStream: { column: 'ready_to_stream', toDb: asBool },
+  readyToStreamAt: { column: 'ready_to_stream_at', toDb: same },
+  duration: { column: 'duration', toDb: same },
+  inputWidth: { column: 'input_width', toDb: same },
+  inputHeight: { column: 'input_height', toDb: same },
+  size: { column: 'size', toDb: same },
+  requireSignedURLs: { column: 'require_signed_urls', toDb: asBool },
+  allowedOrigins: { column: 'allowed_origins', toDb: (v) => JSON.stringify(v ?? []) },
+  thumbnailTimestampPct: { column: 'thumbnail_timestamp_pct', toDb: same },
+  maxDurationSeconds: { column: 'max_duration_seconds', toDb: same },
+  maxSizeBytes: { column: 'max_size_bytes', toDb: same },
+  scheduledDeletion: { column: 'scheduled_deletion', toDb: same },
+  watermarkUid: { column: 'watermark_uid', toDb: same },
+  liveInput: { column: 'live_input', toDb: same },
+  clippedFrom: { column: 'clipped_from', toDb: same },
+  publicDetails: { column: 'public_details', toDb: json },
+  sourceFile: { column: 'source_file', toDb: same },
 };
 
 const FIELDS = Object.keys(COLUMNS) as Field[];
 const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f].column).join(', ');
+/** Where each field stands in a RawRow. */
+const AT = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>;
 
 const DEFAULTS: Omit<VideoRecord, 'accountId' | 'uid' | 'state' | 'created' | 'modified'> = {
   uploaded: null,
@@ -93,43 +88,95 @@ const DEFAULTS: Omit<VideoRecord, 'accountId' | 'uid' | 'state' | 'created' | 'm
   sourceFile: null,
 };
 
-function fromRow(row: Row): VideoRecord {
-  const out: Record<string, unknown> = {};
-  for (const f of FIELDS) out[f] = COLUMNS[f].fromDb(row[COLUMNS[f].column] ?? null);
-  return out as unknown as VideoRecord;
+const parseJson = (v: string | number | null | undefined) => (v === null || v === undefined ? null : JSON.parse(v as string));
+
+/**
+ * Written out field by field rather than looped over COLUMNS: it runs once per row of every read
+ * (1000 times for a full list page), and a literal object is several times faster to build.
+ */
+function fromRow(r: RawRow): VideoRecord {
+  return {
+    accountId: r[AT.accountId] as string,
+    uid: r[AT.uid] as string,
+    created: r[AT.created] as string,
+    modified: r[AT.modified] as string,
+    uploaded: r[AT.uploaded] as string | null,
+    uploadExpiry: r[AT.uploadExpiry] as string | null,
+    creator: r[AT.creator] as string | null,
+    meta: parseJson(r[AT.meta]),
+    type: r[AT.type] as VideoRecord['type'],
+    state: r[AT.state] as VideoState,
+    pctComplete: r[AT.pctComplete] as number,
+    errorReasonCode: r[AT.errorReasonCode] as string,
+    errorReasonText: r[AT.errorReasonText] as string,
+    readyToStream: r[AT.readyToStream] === 1,
+    readyToStreamAt: r[AT.readyToStreamAt] as string | null,
+    duration: r[AT.duration] as number,
+    inputWidth: r[AT.inputWidth] as number,
+    inputHeight: r[AT.inputHeight] as number,
+    size: r[AT.size] as number,
+    requireSignedURLs: r[AT.requireSignedURLs] === 1,
+    allowedOrigins: parseJson(r[AT.allowedOrigins]),
+    thumbnailTimestampPct: r[AT.thumbnailTimestampPct] as number,
+    maxDurationSeconds: r[AT.maxDurationSeconds] as number | null,
+    maxSizeBytes: r[AT.maxSizeBytes] as number | null,
+    scheduledDeletion: r[AT.scheduledDeletion] as string | null,
+    watermarkUid: r[AT.watermarkUid] as string | null,
+    liveInput: r[AT.liveInput] as string | null,
+    clippedFrom: r[AT.clippedFrom] as string | null,
+    publicDetails: parseJson(r[AT.publicDetails]),
+    sourceFile: r[AT.sourceFile] as string | null,
+  };
 }
 
 /** States whose videos take storage: errored videos do not count (Cloudflare's pricing page). */
 const BILLED_STATES: VideoState[] = ['pendingupload', 'downloading', 'queued', 'inprogress', 'ready', 'live-inprogress'];
 
-export class SqliteVideoStore implements VideoStore {
-  private readonly getStmt;
-  private readonly findStmt;
-  private readonly deleteStmt;
+/** How many distinct SQL texts keep their prepared statement (list filters make many shapes). */
+const STATEMENT_CACHE_SIZE = 64;
 
-  constructor(private readonly db: Db) {
-    this.getStmt = db.prepare(`SELECT ${SELECT_COLUMNS} FROM videos WHERE account_id = ? AND uid = ?`);
-    this.findStmt = db.prepare(`SELECT ${SELECT_COLUMNS} FROM videos WHERE uid = ?`);
-    this.deleteStmt = db.prepare('DELETE FROM videos WHERE account_id = ? AND uid = ?');
+type Statement = Database.Statement<unknown[], unknown>;
+
+const INSERT_SQL = `INSERT INTO videos (${SELECT_COLUMNS}) VALUES (${FIELDS.map(() => '?').join(', ')})`;
+const GET_SQL = `SELECT ${SELECT_COLUMNS} FROM videos WHERE account_id = ? AND uid = ?`;
+const FIND_SQL = `SELECT ${SELECT_COLUMNS} FROM videos WHERE uid = ?`;
+
+export class SqliteVideoStore implements VideoStore {
+  /** Prepared statements by SQL text; those that return rows are in raw mode (arrays, not objects). */
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  /** The prepared statement of `sql`, made once. Reading statements return RawRows. */
+  private sql(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      if (stmt.reader) stmt.raw(true);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private count(where: string, args: unknown[]): number {
+    return (this.sql(`SELECT count(*) FROM videos WHERE ${where}`).get(...args) as [number])[0];
   }
 
   create(video: NewVideo): VideoRecord {
     const now = nowTimestamp();
     const record = { ...DEFAULTS, uid: newUid(), ...stripUndefined(video), created: now, modified: now } as VideoRecord;
-    const cols = FIELDS.map((f) => COLUMNS[f].column);
-    this.db
-      .prepare(`INSERT INTO videos (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
-      .run(...FIELDS.map((f) => COLUMNS[f].toDb(record[f])));
+    this.sql(INSERT_SQL).run(...FIELDS.map((f) => COLUMNS[f].toDb(record[f])));
     return record;
   }
 
   get(accountId: string, uid: string): VideoRecord | undefined {
-    const row = this.getStmt.get(accountId, uid) as Row | undefined;
+    const row = this.sql(GET_SQL).get(accountId, uid) as RawRow | undefined;
     return row && fromRow(row);
   }
 
   findByUid(uid: string): VideoRecord | undefined {
-    const row = this.findStmt.get(uid) as Row | undefined;
+    const row = this.sql(FIND_SQL).get(uid) as RawRow | undefined;
     return row && fromRow(row);
   }
 
@@ -137,14 +184,12 @@ export class SqliteVideoStore implements VideoStore {
     const fields = (Object.keys(patch) as Field[]).filter((f) => patch[f as keyof VideoPatch] !== undefined);
     const sets = [...fields.map((f) => `${COLUMNS[f].column} = ?`), 'modified = ?'];
     const values = [...fields.map((f) => COLUMNS[f].toDb(patch[f as keyof VideoPatch])), nowTimestamp()];
-    const info = this.db
-      .prepare(`UPDATE videos SET ${sets.join(', ')} WHERE account_id = ? AND uid = ?`)
-      .run(...values, accountId, uid);
+    const info = this.sql(`UPDATE videos SET ${sets.join(', ')} WHERE account_id = ? AND uid = ?`).run(...values, accountId, uid);
     return info.changes === 0 ? undefined : this.get(accountId, uid);
   }
 
   delete(accountId: string, uid: string): boolean {
-    return this.deleteStmt.run(accountId, uid).changes > 0;
+    return this.sql('DELETE FROM videos WHERE account_id = ? AND uid = ?').run(accountId, uid).changes > 0;
   }
 
   list(accountId: string, q: VideoListQuery): VideoListResult {
@@ -194,38 +239,34 @@ export class SqliteVideoStore implements VideoStore {
     }
     const windowSql = where.join(' AND ');
     const limit = Math.min(Math.max(q.limit ?? 1000, 1), 1000);
-    const rows = this.db
-      .prepare(`SELECT ${SELECT_COLUMNS} FROM videos WHERE ${windowSql} ORDER BY created ${q.asc ? 'ASC' : 'DESC'} LIMIT ?`)
-      .all(...args, limit) as Row[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM videos WHERE ${filterSql}`).get(...filterArgs) as { n: number }).n;
-    const range =
-      q.after === undefined && q.before === undefined
-        ? total
-        : (this.db.prepare(`SELECT count(*) AS n FROM videos WHERE ${windowSql}`).get(...args) as { n: number }).n;
+    const rows = this.sql(`SELECT ${SELECT_COLUMNS} FROM videos WHERE ${windowSql} ORDER BY created ${q.asc ? 'ASC' : 'DESC'} LIMIT ?`).all(
+      ...args,
+      limit,
+    ) as RawRow[];
+    const cursor = q.after !== undefined || q.before !== undefined;
+    // A page that is not full holds the whole window, so the window needs no count of its own.
+    const range = rows.length < limit ? rows.length : this.count(windowSql, args);
+    const total = cursor ? this.count(filterSql, filterArgs) : range;
     return { videos: rows.map(fromRow), total, range };
   }
 
   dueForDeletion(now: string): VideoRecord[] {
-    const rows = this.db
-      .prepare(`SELECT ${SELECT_COLUMNS} FROM videos WHERE scheduled_deletion IS NOT NULL AND scheduled_deletion <= ?`)
-      .all(now) as Row[];
+    const rows = this.sql(`SELECT ${SELECT_COLUMNS} FROM videos WHERE scheduled_deletion IS NOT NULL AND scheduled_deletion <= ?`).all(now) as RawRow[];
     return rows.map(fromRow);
   }
 
   storageUsage(accountId: string, creator?: string): StorageUsage {
     const marks = BILLED_STATES.map(() => '?').join(', ');
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS videoCount,
+    const [videoCount, seconds] = this.sql(
+      `SELECT count(*),
                 coalesce(sum(CASE
                   WHEN duration >= 0 THEN ceil(duration)
                   WHEN state = 'pendingupload' THEN coalesce(max_duration_seconds, 0)
-                  ELSE 0 END), 0) AS seconds
+                  ELSE 0 END), 0)
            FROM videos
           WHERE account_id = ? AND state IN (${marks}) ${creator === undefined ? '' : 'AND creator = ?'}`,
-      )
-      .get(accountId, ...BILLED_STATES, ...(creator === undefined ? [] : [creator])) as { videoCount: number; seconds: number };
-    return { videoCount: row.videoCount, totalStorageMinutes: row.seconds / 60 };
+    ).get(accountId, ...BILLED_STATES, ...(creator === undefined ? [] : [creator])) as [number, number];
+    return { videoCount, totalStorageMinutes: seconds / 60 };
   }
 }
 

@@ -5,6 +5,14 @@ import { VIDEO_STATES, type VideoState } from '../../store/video-types.js';
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/**
+ * For response schemas only: `{ type: [T, 'null'] }` instead of Nullable's anyOf. Both describe the
+ * same values, but fast-json-stringify serializes an anyOf by running ajv (formats included) on
+ * every value, while a type list is a typeof check. Requests keep Nullable and its error messages.
+ */
+export const NullableOut = <T extends TSchema & { type: string }>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+
 export const Uid = Type.String({ maxLength: 32, description: 'A Stream identifier: 32 hex characters' });
 export const DateTime = Type.String({ format: 'date-time' });
 export const Meta = Type.Record(Type.String(), Type.Unknown(), { description: 'Free key-value metadata; meta.name names the video' });
@@ -17,33 +25,36 @@ export const VideoParams = Type.Object({
   identifier: Type.String({ minLength: 1 }),
 });
 
-export const PublicDetails = Type.Object({
-  title: Type.Optional(Nullable(Type.String())),
-  share_link: Type.Optional(Nullable(Type.String())),
-  channel_link: Type.Optional(Nullable(Type.String())),
-  logo: Type.Optional(Nullable(Type.String())),
-  media_id: Type.Optional(Type.Integer()),
-});
+const publicDetailsOf = <S extends TSchema>(nullableString: S) =>
+  Type.Object({
+    title: Type.Optional(nullableString),
+    share_link: Type.Optional(nullableString),
+    channel_link: Type.Optional(nullableString),
+    logo: Type.Optional(nullableString),
+    media_id: Type.Optional(Type.Integer()),
+  });
+export const PublicDetails = publicDetailsOf(Nullable(Type.String()));
 
+/** A response schema: its nullable fields are NullableOut. */
 export const Video = Type.Object({
   allowedOrigins: Type.Array(Type.String()),
-  clippedFrom: Nullable(Type.String()),
+  clippedFrom: NullableOut(Type.String()),
   created: DateTime,
-  creator: Nullable(Type.String()),
+  creator: NullableOut(Type.String()),
   duration: Type.Number(),
   input: Type.Object({ height: Type.Integer(), width: Type.Integer() }),
-  liveInput: Nullable(Type.String()),
-  maxDurationSeconds: Nullable(Type.Integer()),
-  maxSizeBytes: Nullable(Type.Integer()),
+  liveInput: NullableOut(Type.String()),
+  maxDurationSeconds: NullableOut(Type.Integer()),
+  maxSizeBytes: NullableOut(Type.Integer()),
   meta: Meta,
   modified: DateTime,
   playback: Type.Object({ hls: Type.String(), dash: Type.String() }),
   preview: Type.String(),
-  publicDetails: Nullable(PublicDetails),
+  publicDetails: NullableOut(publicDetailsOf(NullableOut(Type.String()))),
   readyToStream: Type.Boolean(),
-  readyToStreamAt: Nullable(DateTime),
+  readyToStreamAt: NullableOut(DateTime),
   requireSignedURLs: Type.Boolean(),
-  scheduledDeletion: Nullable(DateTime),
+  scheduledDeletion: NullableOut(DateTime),
   size: Type.Number(),
   status: Type.Object({
     state: State,
@@ -54,9 +65,9 @@ export const Video = Type.Object({
   thumbnail: Type.String(),
   thumbnailTimestampPct: Type.Number(),
   uid: Uid,
-  uploadExpiry: Nullable(DateTime),
-  uploaded: Nullable(DateTime),
-  watermark: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  uploadExpiry: NullableOut(DateTime),
+  uploaded: NullableOut(DateTime),
+  watermark: NullableOut(Type.Record(Type.String(), Type.Unknown())),
 });
 export type VideoJson = Static<typeof Video>;
 
@@ -95,7 +106,7 @@ export type EditVideoBodyT = Static<typeof EditVideoBody>;
 
 export const StorageUsageQuery = Type.Object({ creator: Type.Optional(Creator) });
 export const StorageUsage = Type.Object({
-  creator: Nullable(Type.String()),
+  creator: NullableOut(Type.String()),
   totalStorageMinutes: Type.Number(),
   totalStorageMinutesLimit: Type.Integer(),
   videoCount: Type.Integer(),
