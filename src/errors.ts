@@ -42,6 +42,10 @@ export const Errors = {
   uploadUrlUnknown: () => new ApiError(404, 10003, 'No upload is waiting at this URL'),
   /** ours (code): a copy source that is not an absolute http(s) URL. */
   invalidSourceUrl: () => new ApiError(400, 10010, 'url must be an absolute http or https URL'),
+  /** ours (code): Cloudflare documents only that notificationUrl must be http:// or https://. */
+  invalidNotificationUrl: () => new ApiError(400, 10005, 'notificationUrl must be an absolute http or https URL'),
+  /** ours (code): GET or DELETE /stream/webhook of an account that has no subscription. */
+  webhookNotFound: () => new ApiError(404, 10003, 'No webhook is subscribed for this account'),
   /** Delivery (manifests, segments, thumbnails, player) of a uid that is not there. */
   deliveryNotFound: () => new ApiError(404, 10003, 'Video not found'),
   /** Since 2024-06-11 Cloudflare answers 424 for delivery of a video in state error. */
@@ -53,8 +57,17 @@ export const Errors = {
   tokenInvalid: () => new ApiError(401, 10003, 'The token is not valid for this video'),
   tokenForbidden: () => new ApiError(403, 10003, 'The token does not allow this viewer'),
   downloadForbidden: () => new ApiError(403, 10003, 'The token does not allow downloads'),
+  /** ours (statuses and codes): Cloudflare documents none for downloads and clips refused below. */
+  videoNotReadyFor: (action: string) => new ApiError(400, 10005, `The video is not ready yet: ${action} once its status is ready`),
+  downloadNotReady: () => new ApiError(404, 10003, 'This download has not been created or is not ready yet'),
+  noAudioTrack: () => new ApiError(400, 10005, 'The video has no audio track to download'),
+  clipSourceNotFound: () => new ApiError(404, 10003, 'clippedFromVideoUID names no video of this account'),
+  clipOutsideSource: (detail: string) => new ApiError(400, 10005, `clip outside the source: ${detail}`),
   originForbidden: () => new ApiError(403, 10003, 'This origin is not allowed to show this video'),
   keyNotFound: () => new ApiError(404, 10003, 'Signing key not found'),
+  watermarkNotFound: () => new ApiError(404, 10003, 'Watermark profile not found'),
+  /** ours (code): an image Ministream cannot read; Cloudflare documents no image limits. */
+  notAnImage: () => new ApiError(400, 10005, 'The watermark file was not recognized as an image (PNG, JPEG, WebP or GIF)'),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),

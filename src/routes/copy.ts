@@ -9,7 +9,7 @@ import { timestampIn } from '../store/clock.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
 import { presentVideo, publicOrigin } from './present-video.js';
 import { AccountParams, Video } from './schemas/video.js';
-import { UploadOptionsFields, videoOptionsFromBody, videoOptionsFromTusMetadata, type VideoOptions } from './upload-options.js';
+import { UploadOptionsFields, videoOptionsFromBody, videoOptionsFromTusMetadata, withWatermark, type VideoOptions } from './upload-options.js';
 
 /** A copy that has not finished within a week is given up. */
 const COPY_EXPIRY_MS = 7 * 86_400_000;
@@ -69,7 +69,7 @@ export const copyRoutes: FastifyPluginAsync = async (plugin) => {
       const fromHeader = optionsFromHeader(request.headers['upload-metadata'] as string | undefined);
       const fromBody = videoOptionsFromBody(body, request.headers['upload-creator'] as string | undefined);
       const defined = Object.fromEntries(Object.entries(fromBody).filter(([, v]) => v !== undefined));
-      const options: VideoOptions = { ...fromHeader, ...defined };
+      const options: VideoOptions = withWatermark(app.ministream.watermarks, request.params.account_id, { ...fromHeader, ...defined });
       // Stream records where the video came from in meta["downloaded-from"].
       const meta = { ...fromHeader.meta, ...body.meta, ...(body.name ? { name: body.name } : {}), 'downloaded-from': url };
       const accountId = request.params.account_id;

@@ -8,9 +8,9 @@ import { normalizeTimestamp, timestampIn, UID_PATTERN } from '../store/clock.js'
 import { completePendingVideo } from '../transcode/ingest.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
 import { receiveFile, registerMultipart } from './multipart-file.js';
-import { publicOrigin } from './present-video.js';
+import { presentWatermark, publicOrigin } from './present-video.js';
 import { AccountParams, DateTime, Nullable, Uid } from './schemas/video.js';
-import { UploadOptionsFields, videoOptionsFromBody } from './upload-options.js';
+import { UploadOptionsFields, videoOptionsFromBody, withWatermark } from './upload-options.js';
 
 /** Cloudflare's default lifetime of a one-time upload URL. */
 const DEFAULT_EXPIRY_MS = 30 * 60_000;
@@ -48,7 +48,11 @@ export const directUploadRoutes: FastifyPluginAsync = async (plugin) => {
     },
     async (request) => {
       const body = request.body;
-      const options = videoOptionsFromBody(body, request.headers['upload-creator'] as string | undefined);
+      const options = withWatermark(
+        app.ministream.watermarks,
+        request.params.account_id,
+        videoOptionsFromBody(body, request.headers['upload-creator'] as string | undefined),
+      );
       const expiry = body.expiry ? normalizeTimestamp(body.expiry)! : timestampIn(DEFAULT_EXPIRY_MS);
       if (Date.parse(expiry) <= Date.now()) throw Errors.validation('expiry must be in the future');
       const accountId = request.params.account_id;
@@ -62,7 +66,7 @@ export const directUploadRoutes: FastifyPluginAsync = async (plugin) => {
         uid: video.uid,
         uploadURL: `${publicOrigin(request, config.publicUrl)}${directUploadPath(video.uid)}`,
         scheduledDeletion: video.scheduledDeletion,
-        watermark: null,
+        watermark: video.watermark ? presentWatermark(video.watermark) : null,
       });
     },
   );

@@ -44,3 +44,40 @@ export async function receiveFile(request: FastifyRequest, media: MediaStore, li
   }
   return { path, size: part.file.bytesRead };
 }
+
+export interface ReceivedForm {
+  /** The `file` part, streamed to disk; a `file` sent as a plain field (no filename) is in `fields`. */
+  file: ReceivedFile | undefined;
+  fields: Record<string, string>;
+}
+
+/** Reads a whole multipart form, fields in any order, with the `file` part streamed to disk. */
+export async function receiveForm(request: FastifyRequest, media: MediaStore, limit: number, prefix: string): Promise<ReceivedForm> {
+  if (!request.isMultipart()) throw Errors.missingFile();
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (declared > limit + MULTIPART_OVERHEAD) throw Errors.uploadTooLarge(limit);
+  const fields: Record<string, string> = {};
+  let file: ReceivedFile | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (part.fieldname !== 'file' || file) {
+        part.file.resume(); // not ours: drain it
+        continue;
+      }
+      const path = media.incomingPath(`${prefix}-${randomBytes(8).toString('hex')}`);
+      file = { path, size: 0 };
+      await pipeline(part.file, createWriteStream(path));
+      if (part.file.truncated) throw Errors.uploadTooLarge(limit);
+      file.size = part.file.bytesRead;
+    }
+  } catch (err) {
+    if (file) await rm(file.path, { force: true });
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw Errors.uploadTooLarge(limit);
+    throw err;
+  }
+  return { file, fields };
+}

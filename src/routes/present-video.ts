@@ -20,6 +20,12 @@ export function deliveryUrls(origin: string, uid: string) {
   };
 }
 
+/** The profile object as the video shows it: without the image's path on disk. */
+export function presentWatermark(w: NonNullable<VideoRecord['watermark']>): Record<string, unknown> {
+  const { file: _file, ...shown } = w;
+  return shown;
+}
+
 export function presentVideo(v: VideoRecord, origin: string): VideoJson {
   const urls = deliveryUrls(origin, v.uid);
   return {
@@ -54,7 +60,6 @@ export function presentVideo(v: VideoRecord, origin: string): VideoJson {
     uid: v.uid,
     uploadExpiry: v.uploadExpiry,
     uploaded: v.uploaded,
-    // Watermark profiles arrive with a later issue; until then a video carries none.
-    watermark: null,
+    watermark: v.watermark ? presentWatermark(v.watermark) : null,
   };
 }

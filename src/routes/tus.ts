@@ -16,7 +16,7 @@ import type { UploadRecord } from '../store/upload-store.js';
 import { completePendingVideo, failVideo } from '../transcode/ingest.js';
 import { VideoErrorReasons } from '../errors.js';
 import { API_PREFIX } from './auth.js';
-import { videoOptionsFromTusMetadata } from './upload-options.js';
+import { videoOptionsFromTusMetadata, withWatermark } from './upload-options.js';
 
 const MiB = 1024 * 1024;
 /** Cloudflare's chunk rules: at least 5 MiB, a multiple of 256 KiB (except the last), at most 200 MiB. */
@@ -99,7 +99,11 @@ export const tusRoutes: FastifyPluginAsync = async (app) => {
       const directUser = url.searchParams.get('direct_user') === 'true';
       let options;
       try {
-        options = videoOptionsFromTusMetadata(upload.metadata ?? {}, req.headers.get('upload-creator') || undefined);
+        options = withWatermark(
+          app.ministream.watermarks,
+          accountId,
+          videoOptionsFromTusMetadata(upload.metadata ?? {}, req.headers.get('upload-creator') || undefined),
+        );
       } catch (err) {
         throw tusError(err);
       }

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import { Errors } from '../errors.js';
 import { normalizeTimestamp } from '../store/clock.js';
 import type { NewVideo } from '../store/video-types.js';
+import { watermarkJson, type WatermarkStore } from '../store/watermark-store.js';
 import { Creator, DateTime, Meta, Nullable, Uid } from './schemas/video.js';
 
 const DAY_MS = 86_400_000;
@@ -122,4 +123,15 @@ export function videoOptionsFromTusMetadata(metadata: TusMetadata, creatorHeader
   }
   out.meta = meta;
   return out;
+}
+
+/**
+ * A watermark uid in the options becomes the video's copy of that profile (Cloudflare shows the
+ * whole profile on the video); an unknown uid is refused.
+ */
+export function withWatermark<T extends VideoOptions>(watermarks: WatermarkStore, accountId: string, options: T): T {
+  if (!options.watermarkUid) return options;
+  const profile = watermarks.get(accountId, options.watermarkUid);
+  if (!profile) throw Errors.validation(`watermark ${options.watermarkUid} is not a watermark profile of this account`);
+  return { ...options, watermark: { ...watermarkJson(profile), file: profile.file } };
 }

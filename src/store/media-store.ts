@@ -9,17 +9,21 @@ export class MediaStore {
   readonly incomingDir: string;
   /** The tus FileStore's folder: `<uid>` (bytes so far) and `<uid>.json` per unfinished upload. */
   readonly tusDir: string;
+  /** Watermark images, one file per profile. */
+  readonly watermarksDir: string;
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'media');
     this.incomingDir = join(dataDir, 'incoming');
     this.tusDir = join(dataDir, 'tus');
+    this.watermarksDir = join(dataDir, 'watermarks');
   }
 
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     // Unlike incoming/, tus/ survives restarts: that is what lets uploads resume.
     await mkdir(this.tusDir, { recursive: true });
+    await mkdir(this.watermarksDir, { recursive: true });
     // Leftovers from a crash mid-upload were never acknowledged: start clean.
     await rm(this.incomingDir, { recursive: true, force: true });
     await mkdir(this.incomingDir, { recursive: true });

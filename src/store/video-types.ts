@@ -11,6 +11,17 @@ export interface PublicDetails {
   media_id?: number;
 }
 
+/** What a video keeps of its watermark profile: the profile object as shown, and its image. */
+export interface WatermarkSnapshot {
+  uid: string;
+  opacity: number;
+  padding: number;
+  scale: number;
+  position: 'upperRight' | 'upperLeft' | 'lowerLeft' | 'lowerRight' | 'center';
+  /** The image file name under <data-dir>/watermarks (not shown in the API). */
+  file: string;
+}
+
 export interface VideoRecord {
   accountId: string;
   uid: string;
@@ -41,6 +52,8 @@ export interface VideoRecord {
   maxSizeBytes: number | null;
   scheduledDeletion: string | null;
   watermarkUid: string | null;
+  /** A copy of the watermark profile the video was uploaded with (the image path included). */
+  watermark: (WatermarkSnapshot & Record<string, unknown>) | null;
   liveInput: string | null;
   clippedFrom: string | null;
   publicDetails: PublicDetails | null;

@@ -47,7 +47,9 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
     const tmp = join(dir, `${STREAM_FILES.dir}.tmp`);
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
+    const wm = video.watermark;
     const plan = planEncode(source, tmp, facts, {
+      watermark: wm ? { image: join(deps.media.watermarksDir, wm.file), opacity: wm.opacity, padding: wm.padding, scale: wm.scale, position: wm.position } : undefined,
       mode: deps.mode,
       preset: deps.preset,
       manifestName: STREAM_FILES.manifest,

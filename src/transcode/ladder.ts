@@ -53,8 +53,21 @@ export interface EncodePlan {
   args: string[];
 }
 
+/** A watermark to burn into every rendition (Cloudflare's profile fields). */
+export interface Overlay {
+  image: string;
+  /** 0 transparent .. 1 opaque. */
+  opacity: number;
+  /** Distance from the edges, as a fraction of the video's width and height. */
+  padding: number;
+  /** The image's width as a fraction of the video's width; 0 keeps its own size. */
+  scale: number;
+  position: 'upperRight' | 'upperLeft' | 'lowerLeft' | 'lowerRight' | 'center';
+}
+
 export interface EncodeOptions {
   mode: 'full' | 'fast';
+  watermark?: Overlay;
   preset: X264Preset;
   /** File names written next to the manifest. */
   manifestName: string;
@@ -84,7 +97,7 @@ export function planEncode(input: string, outDir: string, facts: VideoFacts, opt
   const audioMap = hasAudio ? ['-map', '0:a:0'] : [];
   if (opts.mode === 'fast') {
     // Fast mode: one rendition; already H.264 (+ AAC) input is stream-copied, not encoded.
-    const copyable = facts.videoCodec === 'h264' && (!hasAudio || facts.audioCodec === 'aac') && facts.rotation === 0;
+    const copyable = facts.videoCodec === 'h264' && (!hasAudio || facts.audioCodec === 'aac') && facts.rotation === 0 && !opts.watermark;
     const rung: Rung = { name: Math.min(facts.width, facts.height), width: even(facts.width), height: even(facts.height), kbps: LADDER.at(-1)!.kbps };
     if (copyable) {
       return {
@@ -99,9 +112,31 @@ export function planEncode(input: string, outDir: string, facts: VideoFacts, opt
   return { rungs, copy: false, args: ladderArgs(input, outDir, rungs, facts, opts) };
 }
 
+/** Overlay filters: the image scaled and faded, placed on the source before it is split. */
+function overlayFilters(o: Overlay, videoWidth: number): string[] {
+  const p = o.padding;
+  const width = o.scale > 0 ? `${2 * Math.max(1, Math.round((videoWidth * o.scale) / 2))}` : 'iw';
+  const x = { left: `${p}*main_w`, right: `main_w-overlay_w-${p}*main_w`, center: '(main_w-overlay_w)/2' };
+  const y = { top: `${p}*main_h`, bottom: `main_h-overlay_h-${p}*main_h`, center: '(main_h-overlay_h)/2' };
+  // Cloudflare: `center` ignores padding.
+  const [px, py] = {
+    upperRight: [x.right, y.top],
+    upperLeft: [x.left, y.top],
+    lowerLeft: [x.left, y.bottom],
+    lowerRight: [x.right, y.bottom],
+    center: [x.center, y.center],
+  }[o.position];
+  return [
+    `[1:v]format=rgba,scale=${width}:-1,colorchannelmixer=aa=${o.opacity}[wm]`,
+    `[0:v][wm]overlay=x=${px}:y=${py}:eof_action=repeat[src]`,
+  ];
+}
+
 function ladderArgs(input: string, outDir: string, rungs: Rung[], facts: VideoFacts, opts: EncodeOptions): string[] {
   const hasAudio = facts.audioCodec !== null;
-  const split = `[0:v]split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')}`;
+  const overlay = opts.watermark ? overlayFilters(opts.watermark, facts.width) : [];
+  const source = opts.watermark ? '[src]' : '[0:v]';
+  const split = `${source}split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')}`;
   // Every rung keeps the source's display aspect ratio exactly (rounding to even sizes would
   // otherwise change it slightly, and the DASH muxer refuses rungs of different aspect ratios).
   const dar = `${facts.width}/${facts.height}`;
@@ -113,7 +148,8 @@ function ladderArgs(input: string, outDir: string, rungs: Rung[], facts: VideoFa
   ]);
   return [
     '-i', input,
-    '-filter_complex', [split, ...scales].join(';'),
+    ...(opts.watermark ? ['-i', opts.watermark.image] : []),
+    '-filter_complex', [...overlay, split, ...scales].join(';'),
     ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
     ...(hasAudio ? ['-map', '0:a:0'] : []),
     '-c:v', 'libx264',

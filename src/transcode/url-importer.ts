@@ -65,7 +65,7 @@ export class UrlImporter {
     const file = this.deps.media.incomingPath(`copy-${uid}-${randomBytes(4).toString('hex')}`);
     let size: number;
     try {
-      size = await this.download(upload.sourceUrl, file, signal);
+      size = await fetchToFile(upload.sourceUrl, file, this.maxBytes, signal);
     } catch (err) {
       await rm(file, { force: true });
       if (signal.aborted) return; // shutting down: the copy restarts at the next start
@@ -82,20 +82,19 @@ export class UrlImporter {
     await completePendingVideo(this.deps, { video: current, file, size, refuseNonVideo: false });
     this.uploads.complete(uid);
   }
+}
 
-  /** Streams the body to `file`; rejects on a network error, a non-2xx status or an oversized body. */
-  private async download(url: string, file: string, signal: AbortSignal): Promise<number> {
-    const res = await fetch(url, { signal, redirect: 'follow' });
-    if (!res.ok || !res.body) throw new Error(`origin answered ${res.status}`);
-    let size = 0;
-    const max = this.maxBytes;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        cb(size > max ? new Error(`larger than ${max} bytes`) : null, chunk);
-      },
-    });
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), counter, createWriteStream(file), { signal });
-    return size;
-  }
+/** Streams a URL's body to `file`; rejects on a network error, a non-2xx status or an oversized body. */
+export async function fetchToFile(url: string, file: string, maxBytes: number, signal?: AbortSignal): Promise<number> {
+  const res = await fetch(url, { signal, redirect: 'follow' });
+  if (!res.ok || !res.body) throw new Error(`origin answered ${res.status}`);
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      cb(size > maxBytes ? new Error(`larger than ${maxBytes} bytes`) : null, chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(res.body as WebReadableStream), counter, createWriteStream(file), { signal });
+  return size;
 }

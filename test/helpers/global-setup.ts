@@ -34,6 +34,9 @@ const clips = (dir: string): Record<string, string[]> => ({
   'odd.mp4': ['-f', 'lavfi', '-i', 'testsrc2=duration=2:size=321x241:rate=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p'],
   // Audio only: Stream takes no audio-only uploads.
   'audio-only.mp4': ['-f', 'lavfi', '-i', 'sine=duration=2', '-c:a', 'aac'],
+  // A solid blue video and a solid red square: a watermark's pixels are easy to find.
+  'blue.mp4': ['-f', 'lavfi', '-i', 'color=c=blue:s=320x240:d=2:r=15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+  'red.png': ['-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1'],
   // A still image: Stream refuses it at upload time (400, 10059).
   'still.png': ['-f', 'lavfi', '-i', 'testsrc=size=64x64', '-frames:v', '1'],
 });

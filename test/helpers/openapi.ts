@@ -33,6 +33,8 @@ function overrideProperty(node: unknown, name: string, schema: object): void {
 const NULLABLE_IN_PRACTICE = new Set([
   'creator', 'uploadExpiry', 'scheduledDeletion', 'readyToStreamAt', 'watermark', 'liveInput',
   'clippedFrom', 'maxSizeBytes', 'maxDurationSeconds', 'uploaded', 'publicDetails',
+  // Watermark profiles: "downloadedFrom: null for direct uploads" (api-surface.md §2.6).
+  'downloadedFrom',
 ]);
 
 function stripPracticalNulls(value: unknown, depth = 0): unknown {
