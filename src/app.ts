@@ -12,12 +12,19 @@ import { registerErrorHandling } from './routes/envelope.js';
 import { copyRoutes } from './routes/copy.js';
 import { directUploadRoutes, oneTimeUploadRoutes } from './routes/direct-upload.js';
 import { deliveryRoutes } from './routes/delivery.js';
+import { downloadDeliveryRoutes, downloadRoutes } from './routes/downloads.js';
+import { clipRoutes } from './routes/clip.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { captionRoutes } from './routes/captions.js';
+import { audioTrackRoutes } from './routes/audio-tracks.js';
+import { watermarkRoutes } from './routes/watermarks.js';
 import { playerRoutes } from './routes/player.js';
 import { thumbnailRoutes } from './routes/thumbnails.js';
 import { tusConstraint, tusRoutes } from './routes/tus.js';
 import { videoRoutes } from './routes/videos.js';
+import { webhookRoutes } from './routes/webhook.js';
+import { ministreamWebhookRoutes } from './routes/ministream-webhooks.js';
 
 /** Headers a browser may read on our answers (tus clients need Location and stream-media-id). */
 export const EXPOSED_HEADERS = ['Location', 'stream-media-id', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Expires'];
@@ -69,13 +76,23 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   await app.register(tusRoutes);
   await app.register(oneTimeUploadRoutes);
   await app.register(deliveryRoutes);
+  await app.register(downloadDeliveryRoutes);
   await app.register(playerRoutes);
   await app.register(thumbnailRoutes);
+  await app.register(ministreamWebhookRoutes);
   const streamPrefix = `${API_PREFIX}accounts/:account_id/stream`;
   await app.register(basicUploadRoutes, { prefix: streamPrefix });
   await app.register(directUploadRoutes, { prefix: streamPrefix });
   await app.register(copyRoutes, { prefix: streamPrefix });
   await app.register(keyRoutes, { prefix: streamPrefix });
+  // Before the videos: the static /clip must not be read as /:identifier.
+  await app.register(clipRoutes, { prefix: streamPrefix });
+  await app.register(downloadRoutes, { prefix: streamPrefix });
+  await app.register(watermarkRoutes, { prefix: streamPrefix });
+  // Before the videos: the static /webhook must not be read as /:identifier.
+  await app.register(webhookRoutes, { prefix: streamPrefix });
+  await app.register(captionRoutes, { prefix: streamPrefix });
+  await app.register(audioTrackRoutes, { prefix: streamPrefix });
   await app.register(videoRoutes, { prefix: streamPrefix });
   return app;
 }

@@ -29,6 +29,8 @@ export interface Config {
   x264Preset: X264Preset;
   /** Encodes run at once (one ladder already keeps two cores busy). */
   encodeConcurrency: number;
+  /** Delay before a failed webhook delivery is retried; it doubles with each attempt (capped at 5 minutes). */
+  webhookRetryBaseMs: number;
 }
 
 type Kind = 'string' | 'number' | 'boolean' | 'list';
@@ -55,6 +57,7 @@ const OPTIONS: OptionSpec[] = [
   { key: 'encoding', flag: 'encoding', env: 'MINISTREAM_ENCODING', kind: 'string', defaultText: 'full', help: 'full (240p-1080p ladder) or fast (one rendition, stream-copied when possible)' },
   { key: 'x264Preset', flag: 'x264-preset', env: 'MINISTREAM_X264_PRESET', kind: 'string', defaultText: 'ultrafast', help: `libx264 preset: ${X264_PRESETS.join(', ')}` },
   { key: 'encodeConcurrency', flag: 'encode-concurrency', env: 'MINISTREAM_ENCODE_CONCURRENCY', kind: 'number', defaultText: '1', help: 'Encodes at once (one ladder already uses two cores)' },
+  { key: 'webhookRetryBaseMs', flag: 'webhook-retry-base-ms', env: 'MINISTREAM_WEBHOOK_RETRY_BASE_MS', kind: 'number', defaultText: '1000', help: 'First webhook retry delay in ms, doubled per attempt up to 5 minutes' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];
 
@@ -72,6 +75,7 @@ export const DEFAULTS: Config = {
   encoding: 'full',
   x264Preset: 'ultrafast',
   encodeConcurrency: 1,
+  webhookRetryBaseMs: 1000,
 };
 
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -148,6 +152,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError(`--x264-preset must be one of ${X264_PRESETS.join(', ')}`);
   }
   if (config.encodeConcurrency < 1) throw new ConfigError('--encode-concurrency must be at least 1');
+  if (config.webhookRetryBaseMs < 1) throw new ConfigError('--webhook-retry-base-ms must be at least 1');
   if (config.publicUrl !== undefined) {
     try {
       const u = new URL(config.publicUrl);

@@ -3,8 +3,13 @@
 import type { Config } from './config.js';
 import type { MediaStore } from './store/media-store.js';
 import type { KeyStore } from './store/key-store.js';
+import type { CaptionStore } from './store/caption-store.js';
+import type { AudioTrackStore } from './store/audio-track-store.js';
+import type { DownloadStore } from './store/download-store.js';
+import type { WatermarkStore } from './store/watermark-store.js';
 import type { UploadStore } from './store/upload-store.js';
 import type { VideoStore } from './store/video-types.js';
+import type { WebhookStore } from './store/webhook-store.js';
 import type { MediaTools } from './transcode/binaries.js';
 import type { IngestDeps } from './transcode/ingest.js';
 import type { UrlImporter } from './transcode/url-importer.js';
@@ -14,6 +19,12 @@ export interface MinistreamContext {
   videos: VideoStore;
   uploads: UploadStore;
   keys: KeyStore;
+  /** Webhook subscriptions and the outbox of their deliveries. */
+  webhooks: WebhookStore;
+  downloads: DownloadStore;
+  watermarks: WatermarkStore;
+  captions: CaptionStore;
+  audioTracks: AudioTrackStore;
   media: MediaStore;
   tools: MediaTools;
   importer: UrlImporter;

@@ -68,6 +68,19 @@ export const Errors = {
   watermarkNotFound: () => new ApiError(404, 10003, 'Watermark profile not found'),
   /** ours (code): an image Ministream cannot read; Cloudflare documents no image limits. */
   notAnImage: () => new ApiError(400, 10005, 'The watermark file was not recognized as an image (PNG, JPEG, WebP or GIF)'),
+  /** ours (statuses and codes): Cloudflare documents none for captions and audio tracks. */
+  invalidLanguage: (language: string) => new ApiError(400, 10005, `"${language.slice(0, 64)}" is not a BCP 47 tag of a known language`),
+  captionNotFound: () => new ApiError(404, 10003, 'No caption for this language'),
+  invalidCaption: (reason: string) => new ApiError(400, 10005, `The caption file is not valid WebVTT: ${reason}`),
+  captionTooLarge: (limit: number) => new ApiError(413, 10006, `Caption files are limited to ${limit} bytes`),
+  /** Cloudflare: a language that already has a caption cannot be generated until it is deleted. */
+  captionExists: () => new ApiError(409, 10005, 'This language already has a caption: delete it before generating one'),
+  generateLanguage: (languages: readonly string[]) => new ApiError(400, 10005, `Captions can be generated for ${languages.join(', ')} only`),
+  audioTrackNotFound: () => new ApiError(404, 10003, 'Audio track not found'),
+  audioLabelTaken: () => new ApiError(409, 10005, 'Another audio track of this video has this label'),
+  defaultAudioTrack: () => new ApiError(409, 10005, 'The default audio track cannot be deleted: make another track the default first'),
+  notAnAudioFile: () => new ApiError(400, 10005, 'The file was not recognized as audio'),
+  audioTooLarge: (limit: number) => new ApiError(413, 10006, `Audio track uploads are limited to ${limit} bytes`),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),

@@ -12,12 +12,24 @@ import { SqliteVideoStore } from './store/sqlite-video-store.js';
 import { Sweeper } from './store/sweeper.js';
 import { SqliteJobStore } from './store/job-store.js';
 import { SqliteKeyStore } from './store/key-store.js';
+import { SqliteCaptionStore } from './store/caption-store.js';
+import { SqliteAudioTrackStore } from './store/audio-track-store.js';
+import { SqliteDownloadStore } from './store/download-store.js';
+import { SqliteWatermarkStore } from './store/watermark-store.js';
 import { SqliteUploadStore } from './store/upload-store.js';
+import { NotifyingVideoStore } from './store/notifying-video-store.js';
+import { SqliteWebhookStore } from './store/webhook-store.js';
+import { presentVideo } from './routes/present-video.js';
 import { ENCODE_JOB, encodeGaveUp, encodeHandler } from './transcode/encode-job.js';
+import { CLIP_JOB, clipHandler } from './transcode/clip-job.js';
+import { DOWNLOAD_JOB, downloadGaveUp, downloadHandler } from './transcode/download-job.js';
 import type { IngestDeps } from './transcode/ingest.js';
+import { CAPTION_JOB, captionGaveUp, captionHandler } from './transcode/caption-job.js';
+import { AUDIO_TRACK_JOB, audioTrackGaveUp, audioTrackHandler } from './transcode/audio-track-job.js';
 import { JobRunner } from './transcode/job-runner.js';
 import { resolveMediaTools } from './transcode/binaries.js';
 import { UrlImporter } from './transcode/url-importer.js';
+import { WebhookDeliverer } from './transcode/webhook-deliverer.js';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -49,7 +61,11 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     db = openDatabase(join(dataDir, 'ministream.sqlite'));
     const media = new MediaStore(dataDir);
     await media.init();
-    const videos = new SqliteVideoStore(db);
+    const webhooks = new SqliteWebhookStore(db);
+    // Webhook bodies carry the video's URLs on --public-url, else on this server's address once it listens.
+    let selfUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+    // Every path that settles a video (ready/error) goes through this store, which writes the webhook outbox.
+    const videos = new NotifyingVideoStore(new SqliteVideoStore(db), db, webhooks, { present: (v) => presentVideo(v, selfUrl), enqueued: () => deliverer.notify() });
     const uploads = new SqliteUploadStore(db);
     uploads.releaseStaleClaims();
     const tools = resolveMediaTools();
@@ -58,15 +74,26 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m), error: (o: object, m: string) => app.log.error(o, m) };
     const transaction = <T>(fn: () => T): T => database.transaction(fn)();
     const runner = new JobRunner(new SqliteJobStore(db), log, config.encodeConcurrency);
+    const deliverer = new WebhookDeliverer(webhooks, log, { retryBaseMs: config.webhookRetryBaseMs });
     runner.register(
       ENCODE_JOB,
       encodeHandler({ videos, media, ffmpegPath: tools.ffmpeg.path, ffprobePath: tools.ffprobe.path, mode: config.encoding, preset: config.x264Preset, log }),
       encodeGaveUp(videos),
     );
     const ingest: IngestDeps = { videos, media, ffprobePath: tools.ffprobe.path, queue: runner, transaction };
+    const downloads = new SqliteDownloadStore(db);
+    runner.register(DOWNLOAD_JOB, downloadHandler({ videos, downloads, media, ffmpegPath: tools.ffmpeg.path, log }), downloadGaveUp(downloads));
+    // A clip that cannot be cut ends in `error` like a failed encode.
+    runner.register(CLIP_JOB, clipHandler({ ...ingest, ffmpegPath: tools.ffmpeg.path, log }), encodeGaveUp(videos));
+    const captions = new SqliteCaptionStore(db);
+    const audioTracks = new SqliteAudioTrackStore(db);
+    const mediaTools = { media, ffmpegPath: tools.ffmpeg.path, ffprobePath: tools.ffprobe.path, log };
+    runner.register(CAPTION_JOB, captionHandler({ videos, captions, ...mediaTools }), captionGaveUp(captions));
+    runner.register(AUDIO_TRACK_JOB, audioTrackHandler({ videos, tracks: audioTracks, ...mediaTools }), audioTrackGaveUp(audioTracks));
     const importer = new UrlImporter(ingest, uploads, log);
     const keys = new SqliteKeyStore(db);
-    const ctx: MinistreamContext = { config, videos, uploads, keys, media, tools, importer, ingest, transaction };
+    const watermarks = new SqliteWatermarkStore(db);
+    const ctx: MinistreamContext = { config, videos, uploads, keys, webhooks, downloads, watermarks, captions, audioTracks, media, tools, importer, ingest, transaction };
     const app = await buildApp(ctx, loggerOptions(config));
     const sweeper = new Sweeper(videos, uploads, media, log);
     await app.listen({ port: config.port, host: config.host });
@@ -74,11 +101,13 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const port = typeof address === 'object' && address ? address.port : config.port;
     const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${hostForUrl}:${port}`;
+    selfUrl = config.publicUrl ?? url;
     app.log.info(
       { ffmpeg: ctx.tools.ffmpeg, ffprobe: ctx.tools.ffprobe, dataDir, inMemory: config.inMemory },
       `ffmpeg: ${ctx.tools.ffmpeg.source} ${ctx.tools.ffmpeg.path} (${ctx.tools.ffmpeg.version})`,
     );
     runner.start();
+    deliverer.start();
     importer.resumeUnfinished();
     sweeper.start(config.sweepIntervalSeconds);
     // The stable line that containers and test harnesses wait for.
@@ -95,6 +124,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
         await sweeper.stop();
         await importer.close();
         await runner.stop();
+        await deliverer.stop();
         db?.close();
         if (config.inMemory) rmSync(dataDir, { recursive: true, force: true });
       })());

@@ -8,6 +8,8 @@ import { Type } from 'typebox';
 import { Errors } from '../errors.js';
 import { STREAM_FILES } from '../transcode/encode-job.js';
 import { deliverableVideo } from './delivery-access.js';
+// Captions and extra audio tracks (captions.ts, audio-tracks.ts) join the manifests here.
+import { audioTrackFileDir, captionDeliveryFile, composedDash, composedMaster, replyText } from './delivery-extras.js';
 
 /** Only names the muxer writes: no slashes, no dots but the extension's, so nothing leaves the folder. */
 const SEGMENT_NAME = /^[A-Za-z0-9_-]+\.(m3u8|m4s|mp4)$/;
@@ -21,6 +23,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const Params = Type.Object({ id: Type.String() });
 const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
+const TrackFileParams = Type.Object({ id: Type.String(), track: Type.String(), file: Type.String() });
 
 export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,28 +31,45 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   // serve: false: files go out only through the routes below, after the access check.
   await app.register(fastifyStatic, { root: media.root, serve: false, decorateReply: true });
 
-  const send = (reply: FastifyReply, uid: string, file: string, segment: boolean) => {
+  // `dir`: the folder inside the video's, by default the encode's (an audio track has its own).
+  const send = (reply: FastifyReply, uid: string, file: string, segment: boolean, dir: string = STREAM_FILES.dir) => {
     const ext = file.slice(file.lastIndexOf('.') + 1);
     // Manifests may change (a re-encode); segments of a given encode never do.
     const maxAge = segment ? 86_400_000 : 10_000;
     reply.header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
-    return reply.sendFile(`${uid}/${STREAM_FILES.dir}/${file}`, { maxAge, acceptRanges: true, cacheControl: true, immutable: segment });
+    return reply.sendFile(`${uid}/${dir}/${file}`, { maxAge, acceptRanges: true, cacheControl: true, immutable: segment });
   };
 
   app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params } }, async (request, reply) => {
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
+    // With ready captions or audio tracks the master is built (delivery-extras.ts); else ffmpeg's file as is.
+    const composed = await composedMaster(app.ministream, video);
+    if (composed) return replyText(reply, composed);
     return send(reply, video.uid, STREAM_FILES.master, false);
   });
 
   app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params } }, async (request, reply) => {
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
+    const composed = await composedDash(app.ministream, video);
+    if (composed) return replyText(reply, composed);
     return send(reply, video.uid, STREAM_FILES.manifest, false);
   });
 
   app.get('/:id/manifest/:file', { schema: { operationId: 'ministream-stream-file', params: FileParams } }, async (request, reply) => {
     const { id, file } = request.params;
     const video = await deliverableVideo(app, request, id, { ready: true });
+    // captions_<lang>.m3u8 and captions_<lang>.vtt come from the caption store.
+    const caption = await captionDeliveryFile(app.ministream, video, file);
+    if (caption) return replyText(reply, caption);
     if (!SEGMENT_NAME.test(file)) throw Errors.deliveryNotFound();
     return send(reply, video.uid, file, !file.endsWith('.m3u8'));
+  });
+
+  // An extra audio track's playlist and segments, named relative to the master (audio/<track uid>/<file>).
+  app.get('/:id/manifest/audio/:track/:file', { schema: { operationId: 'ministream-audio-track-file', params: TrackFileParams } }, async (request, reply) => {
+    const { id, track, file } = request.params;
+    const video = await deliverableVideo(app, request, id, { ready: true });
+    const dir = audioTrackFileDir(app.ministream, video, track, file);
+    return send(reply, video.uid, file, !file.endsWith('.m3u8'), dir);
   });
 };

@@ -149,10 +149,11 @@ export class SqliteVideoStore implements VideoStore {
   /** Prepared statements by SQL text; those that return rows are in raw mode (arrays, not objects). */
   private readonly statements = new Map<string, Statement>();
   /**
-   * Rows last read by uid. Between HTTP requests one SQLite read costs 10-15 µs (cold caches and
-   * two file-lock syscalls, against 5 µs in a loop); a hit here is a Map lookup. Every write to
-   * `videos` goes through this class and drops the row's entry first, and nothing is cached inside
-   * a transaction, so a rollback cannot leave a row here that the database does not hold.
+   * Rows last read by uid. Between HTTP requests one SQLite read of a video costs 10-15 µs (cold CPU
+   * caches and two file-lock syscalls, against 5 µs in a tight loop): most of a GET's own work.
+   * A hit here is a Map lookup. It stays true to the database because every write to `videos` goes
+   * through this class (keep it so) and drops the row's entry first, and because nothing is cached
+   * inside a transaction, so a rollback cannot leave a row here that the database does not hold.
    */
   private readonly rows = new Map<string, RawRow>();
 
@@ -169,7 +170,7 @@ export class SqliteVideoStore implements VideoStore {
     return stmt;
   }
 
-  /** Remembers at most STATEMENT_CACHE_SIZE / ROW_CACHE_SIZE entries, dropping the oldest. */
+  /** Adds an entry to a bounded map; once it holds `size` entries, the oldest goes. */
   private static remember<V>(map: Map<string, V>, key: string, value: V, size: number): void {
     if (map.size >= size) map.delete(map.keys().next().value!);
     map.set(key, value);

@@ -39,6 +39,13 @@ const clips = (dir: string): Record<string, string[]> => ({
   'red.png': ['-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1'],
   // A still image: Stream refuses it at upload time (400, 10059).
   'still.png': ['-f', 'lavfi', '-i', 'testsrc=size=64x64', '-frames:v', '1'],
+  // 3 s with a 440 Hz tone muted from 1 s to 2 s: generated captions cover the tone, skip the silence.
+  'gap.mp4': ['-f', 'lavfi', '-i', 'testsrc=duration=3:size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
+    '-filter_complex', "[1:a]volume=enable='between(t,1,2)':volume=0[a]", '-map', '0:v', '-map', '[a]',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
+  // Extra audio tracks: 3 s of AAC (cut to a shorter video) and 1 s of MP3 (padded with silence).
+  'tone.m4a': ['-f', 'lavfi', '-i', 'sine=frequency=880:duration=3', '-c:a', 'aac'],
+  'blip.mp3': ['-f', 'lavfi', '-i', 'sine=frequency=660:duration=1', '-c:a', 'libmp3lame'],
 });
 
 export default function setup(project: TestProject): void {
