@@ -37,9 +37,13 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
     let stdout = '';
     let stderrTail = '';
     let pending = '';
+    // Once the run has settled (an abort settles it before the process is gone), late output is
+    // dropped: its consumers (progress into the store) may already be shut down.
+    let settled = false;
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
+      if (settled) return;
       if (!opts.onStdoutLine) {
         stdout += chunk;
         return;
@@ -47,8 +51,17 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
-        opts.onStdoutLine(pending.slice(0, nl).trim());
+        const line = pending.slice(0, nl).trim();
         pending = pending.slice(nl + 1);
+        try {
+          opts.onStdoutLine(line);
+        } catch (err) {
+          // A consumer that fails (say, its store is closed) ends the run instead of the process.
+          settled = true;
+          child.kill('SIGKILL');
+          reject(err);
+          return;
+        }
       }
     });
     child.stderr.setEncoding('utf8');
@@ -56,10 +69,12 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
       stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
     });
     child.on('error', (err) => {
+      settled = true;
       clearTimeout(timer);
       reject(new FfmpegError(`${bin} failed to run: ${err.message}`, null, stderrTail));
     });
     child.on('close', (code, signal) => {
+      settled = true;
       clearTimeout(timer);
       if (code === 0) resolve({ stdout, stderrTail });
       else reject(new FfmpegError(`${bin} exited with ${code ?? signal}`, code, stderrTail));
