@@ -25,6 +25,10 @@ import { tusConstraint, tusRoutes } from './routes/tus.js';
 import { videoRoutes } from './routes/videos.js';
 import { webhookRoutes } from './routes/webhook.js';
 import { ministreamWebhookRoutes } from './routes/ministream-webhooks.js';
+import { liveInputRoutes } from './routes/live-inputs.js';
+import { liveDeliveryRoutes } from './routes/live-delivery.js';
+import { dashboardRoutes } from './routes/dashboard/index.js';
+import { controlRoutes, registerFaultInjection, registerOpenApi, registerRequestLog } from './routes/control/index.js';
 
 /** Headers a browser may read on our answers (tus clients need Location and stream-media-id). */
 export const EXPOSED_HEADERS = ['Location', 'stream-media-id', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Expires'];
@@ -67,8 +71,13 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
     defaultJson(request, body as string, (err, value) => (err ? done(Errors.malformedJson(), undefined) : done(null, value)));
   });
 
+  // API docs (/_ministream/openapi.json, /_ministream/docs): before any route, so that it sees them all.
+  await registerOpenApi(app);
   await app.register(cors, { origin: '*', exposedHeaders: EXPOSED_HEADERS, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
   registerErrorHandling(app);
+  // Control API hooks: the request log records every answer; injected faults hit before auth.
+  registerRequestLog(app);
+  registerFaultInjection(app);
   registerAuth(app, ctx.config.apiTokens);
 
   await app.register(healthRoutes);
@@ -79,7 +88,12 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   await app.register(downloadDeliveryRoutes);
   await app.register(playerRoutes);
   await app.register(thumbnailRoutes);
+  // Live HLS and player on the same paths while a broadcast is on (a route constraint picks them).
+  await app.register(liveDeliveryRoutes);
   await app.register(ministreamWebhookRoutes);
+  // The dashboard (/_ministream/dashboard, and GET / redirects there).
+  await app.register(dashboardRoutes);
+  await app.register(controlRoutes);
   const streamPrefix = `${API_PREFIX}accounts/:account_id/stream`;
   await app.register(basicUploadRoutes, { prefix: streamPrefix });
   await app.register(directUploadRoutes, { prefix: streamPrefix });
@@ -93,6 +107,8 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   await app.register(webhookRoutes, { prefix: streamPrefix });
   await app.register(captionRoutes, { prefix: streamPrefix });
   await app.register(audioTrackRoutes, { prefix: streamPrefix });
+  // Before the videos: the static /live_inputs must not be read as /:identifier.
+  await app.register(liveInputRoutes, { prefix: streamPrefix });
   await app.register(videoRoutes, { prefix: streamPrefix });
   return app;
 }

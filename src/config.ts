@@ -31,6 +31,14 @@ export interface Config {
   encodeConcurrency: number;
   /** Delay before a failed webhook delivery is retried; it doubles with each attempt (capped at 5 minutes). */
   webhookRetryBaseMs: number;
+  /** A folder whose media files are ingested as videos at start (once each); undefined: none. */
+  seed: string | undefined;
+  /** The account the --seed videos belong to. */
+  seedAccount: string;
+  /** RTMP ingest port of live inputs (0 picks a free one). */
+  rtmpPort: number;
+  /** Seconds a live input may stay disconnected before its broadcast ends, when recording.timeoutSeconds is 0. */
+  liveTimeoutSeconds: number;
 }
 
 type Kind = 'string' | 'number' | 'boolean' | 'list';
@@ -58,6 +66,10 @@ const OPTIONS: OptionSpec[] = [
   { key: 'x264Preset', flag: 'x264-preset', env: 'MINISTREAM_X264_PRESET', kind: 'string', defaultText: 'ultrafast', help: `libx264 preset: ${X264_PRESETS.join(', ')}` },
   { key: 'encodeConcurrency', flag: 'encode-concurrency', env: 'MINISTREAM_ENCODE_CONCURRENCY', kind: 'number', defaultText: '1', help: 'Encodes at once (one ladder already uses two cores)' },
   { key: 'webhookRetryBaseMs', flag: 'webhook-retry-base-ms', env: 'MINISTREAM_WEBHOOK_RETRY_BASE_MS', kind: 'number', defaultText: '1000', help: 'First webhook retry delay in ms, doubled per attempt up to 5 minutes' },
+  { key: 'seed', flag: 'seed', env: 'MINISTREAM_SEED', kind: 'string', defaultText: 'none', help: 'Folder of media files (mp4, mov, mkv, webm...) ingested as videos at start, once each' },
+  { key: 'seedAccount', flag: 'seed-account', env: 'MINISTREAM_SEED_ACCOUNT', kind: 'string', defaultText: 'seed', help: 'Account that the --seed videos belong to' },
+  { key: 'rtmpPort', flag: 'rtmp-port', env: 'MINISTREAM_RTMP_PORT', kind: 'number', defaultText: '1935', help: 'RTMP port live inputs are pushed to (0 picks a free port)' },
+  { key: 'liveTimeoutSeconds', flag: 'live-timeout', env: 'MINISTREAM_LIVE_TIMEOUT', kind: 'number', defaultText: '10', help: 'Seconds a disconnected live input may reconnect to the same broadcast (recording.timeoutSeconds 0)' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];
 
@@ -76,6 +88,10 @@ export const DEFAULTS: Config = {
   x264Preset: 'ultrafast',
   encodeConcurrency: 1,
   webhookRetryBaseMs: 1000,
+  seed: undefined,
+  seedAccount: 'seed',
+  rtmpPort: 1935,
+  liveTimeoutSeconds: 10,
 };
 
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -153,6 +169,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   if (config.encodeConcurrency < 1) throw new ConfigError('--encode-concurrency must be at least 1');
   if (config.webhookRetryBaseMs < 1) throw new ConfigError('--webhook-retry-base-ms must be at least 1');
+  // Account ids in API paths are 1 to 32 characters (AccountParams).
+  if (config.seedAccount.length < 1 || config.seedAccount.length > 32) throw new ConfigError('--seed-account must be 1 to 32 characters');
   if (config.publicUrl !== undefined) {
     try {
       const u = new URL(config.publicUrl);

@@ -81,6 +81,29 @@ export const Errors = {
   defaultAudioTrack: () => new ApiError(409, 10005, 'The default audio track cannot be deleted: make another track the default first'),
   notAnAudioFile: () => new ApiError(400, 10005, 'The file was not recognized as audio'),
   audioTooLarge: (limit: number) => new ApiError(413, 10006, `Audio track uploads are limited to ${limit} bytes`),
+  /** ours (statuses and codes): Cloudflare documents none for live inputs and outputs. */
+  liveInputNotFound: () => new ApiError(404, 10003, 'Live input not found'),
+  liveOutputNotFound: () => new ApiError(404, 10003, 'Output not found'),
+  /** The SDK documents 409 for an Idempotency-Key whose live input was deleted before the key expired. */
+  idempotencyKeyReused: () => new ApiError(409, 10005, 'This Idempotency-Key was used for a live input that has since been deleted'),
+  tooManyOutputs: (limit: number) => new ApiError(400, 10005, `A live input has at most ${limit} outputs`),
+  invalidOutputUrl: () => new ApiError(400, 10005, 'url must be an rtmp://, rtmps:// or srt:// URL'),
+  /** ours: Ministream has no WebRTC (WHIP/WHEP) endpoint; the URLs are returned so that apps can read them. */
+  webRtcUnsupported: () => new ApiError(501, 10005, 'WebRTC (WHIP/WHEP) is not supported by Ministream: push over RTMP'),
+  /** ours (control API, /_ministream/*): a hold asked too late, a fault id that is not there. */
+  videoAlreadySettled: (state: string) => new ApiError(409, 10005, `The video is already ${state}: hold a video before its encode finishes`),
+  faultNotFound: () => new ApiError(404, 10003, 'No fault with this id'),
+  /**
+   * ours: the failure a test asked for (POST /_ministream/faults). The code follows the status as
+   * Cloudflare uses them: 10000 auth, 10003 not found, 971 rate limited, 10002 server, 10005 other.
+   */
+  injectedFault: (status: number, message?: string, code?: number, shouldRetry = false) =>
+    new ApiError(
+      status,
+      code ?? (status === 401 || status === 403 ? 10000 : status === 404 ? 10003 : status === 429 ? 971 : status >= 500 ? 10002 : 10005),
+      message ?? `Injected fault: HTTP ${status}`,
+      shouldRetry,
+    ),
   /** Cloudflare's answer for a path that no operation serves. */
   noRoute: () => new ApiError(404, 7003, 'No route for the URI'),
   methodNotAllowed: () => new ApiError(405, 7001, 'Method not allowed for this endpoint'),

@@ -19,7 +19,10 @@ import { SqliteWatermarkStore } from './store/watermark-store.js';
 import { SqliteUploadStore } from './store/upload-store.js';
 import { NotifyingVideoStore } from './store/notifying-video-store.js';
 import { SqliteWebhookStore } from './store/webhook-store.js';
+import { SqliteAccountDirectory } from './store/account-directory.js';
 import { presentVideo } from './routes/present-video.js';
+import { createControlPlane } from './control/control-plane.js';
+import { HoldRegistry } from './control/holds.js';
 import { ENCODE_JOB, encodeGaveUp, encodeHandler } from './transcode/encode-job.js';
 import { CLIP_JOB, clipHandler } from './transcode/clip-job.js';
 import { DOWNLOAD_JOB, downloadGaveUp, downloadHandler } from './transcode/download-job.js';
@@ -30,6 +33,9 @@ import { JobRunner } from './transcode/job-runner.js';
 import { resolveMediaTools } from './transcode/binaries.js';
 import { UrlImporter } from './transcode/url-importer.js';
 import { WebhookDeliverer } from './transcode/webhook-deliverer.js';
+import { SqliteLiveInputStore } from './store/live-input-store.js';
+import { LiveManager } from './live/live-manager.js';
+import { LIVE_RECORDING_JOB, recordingHandler } from './live/recording.js';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -75,12 +81,15 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const transaction = <T>(fn: () => T): T => database.transaction(fn)();
     const runner = new JobRunner(new SqliteJobStore(db), log, config.encodeConcurrency);
     const deliverer = new WebhookDeliverer(webhooks, log, { retryBaseMs: config.webhookRetryBaseMs });
+    // Tests may hold a video in `inprogress` (POST /_ministream/videos/:uid/hold): the encode job waits here.
+    const holds = new HoldRegistry();
     runner.register(
       ENCODE_JOB,
-      encodeHandler({ videos, media, ffmpegPath: tools.ffmpeg.path, ffprobePath: tools.ffprobe.path, mode: config.encoding, preset: config.x264Preset, log }),
+      encodeHandler({ videos, media, ffmpegPath: tools.ffmpeg.path, ffprobePath: tools.ffprobe.path, mode: config.encoding, preset: config.x264Preset, log, holds }),
       encodeGaveUp(videos),
     );
     const ingest: IngestDeps = { videos, media, ffprobePath: tools.ffprobe.path, queue: runner, transaction };
+    const control = createControlPlane({ db: database, ingest, config, log, holds });
     const downloads = new SqliteDownloadStore(db);
     runner.register(DOWNLOAD_JOB, downloadHandler({ videos, downloads, media, ffmpegPath: tools.ffmpeg.path, log }), downloadGaveUp(downloads));
     // A clip that cannot be cut ends in `error` like a failed encode.
@@ -93,9 +102,18 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const importer = new UrlImporter(ingest, uploads, log);
     const keys = new SqliteKeyStore(db);
     const watermarks = new SqliteWatermarkStore(db);
-    const ctx: MinistreamContext = { config, videos, uploads, keys, webhooks, downloads, watermarks, captions, audioTracks, media, tools, importer, ingest, transaction };
+    // Live inputs: RTMP ingest, live HLS, recordings (a durable job) and simulcast (src/live).
+    const liveInputs = new SqliteLiveInputStore(db);
+    runner.register(LIVE_RECORDING_JOB, recordingHandler({ ...ingest, ffmpegPath: tools.ffmpeg.path, log }), encodeGaveUp(videos));
+    const live = new LiveManager({
+      config, inputs: liveInputs, videos, media, webhooks, queue: runner, transaction, ffmpegPath: tools.ffmpeg.path,
+      log: { ...log, debug: (o: object, m: string) => app.log.debug(o, m) }, webhooksEnqueued: () => deliverer.notify(),
+    });
+    const ctx: MinistreamContext = { config, videos, uploads, keys, webhooks, accounts: new SqliteAccountDirectory(db), downloads, watermarks, captions, audioTracks, liveInputs, live, media, tools, importer, ingest, transaction, control };
     const app = await buildApp(ctx, loggerOptions(config));
     const sweeper = new Sweeper(videos, uploads, media, log);
+    // --seed: the folder's files are queued videos before the server listens (their jobs wait for the runner).
+    await control.seed();
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -110,6 +128,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     deliverer.start();
     importer.resumeUnfinished();
     sweeper.start(config.sweepIntervalSeconds);
+    await live.start();
     // The stable line that containers and test harnesses wait for.
     app.log.info(`Ministream ready on ${url}`);
 
@@ -121,6 +140,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
         const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
         await app.close();
         clearTimeout(cut);
+        await live.stop();
         await sweeper.stop();
         await importer.close();
         await runner.stop();

@@ -12,6 +12,7 @@ import type { VideoStore } from '../store/video-types.js';
 import { STREAM_FILES } from './encode-job.js';
 import { FfmpegError, runFfmpeg } from './ffmpeg.js';
 import { JobFailure, type GiveUpHandler, type JobHandler } from './job-runner.js';
+import { progressLogger } from '../control/progress-log.js';
 
 export const DOWNLOAD_JOB = 'download';
 
@@ -82,6 +83,7 @@ export function downloadHandler(deps: DownloadDeps): JobHandler {
     await mkdir(dirname(out), { recursive: true });
     const streamDir = join(deps.media.videoDir(video.uid), STREAM_FILES.dir);
     let lastPct = 0;
+    const logProgress = progressLogger(deps.log, 'download: progress', { uid: video.uid, type }); // info, every 25 % or few seconds
     try {
       await runFfmpeg(deps.ffmpegPath, ['-loglevel', 'error', ...remuxArgs(streamDir, ladder, type, tmp)], {
         signal,
@@ -91,6 +93,7 @@ export function downloadHandler(deps: DownloadDeps): JobHandler {
           if (pct > lastPct) {
             lastPct = pct;
             deps.downloads.progress(video.uid, type, created, { percentComplete: pct });
+            logProgress(pct);
           }
         },
       });

@@ -12,6 +12,8 @@ import { failVideo } from './ingest.js';
 import { inspectMedia } from './inspect.js';
 import { JobFailure, type JobHandler, type GiveUpHandler } from './job-runner.js';
 import { planEncode, type X264Preset } from './ladder.js';
+import type { HoldGate } from '../control/holds.js';
+import { progressLogger } from '../control/progress-log.js';
 
 export const ENCODE_JOB = 'encode';
 
@@ -26,6 +28,8 @@ export interface EncodeDeps {
   mode: 'full' | 'fast';
   preset: X264Preset;
   log: { info(obj: object, msg: string): void };
+  /** Control API holds (src/control/holds.ts): where the job would mark a video ready, it waits while held. */
+  holds?: HoldGate;
 }
 
 /** ffmpeg's stderr lines that mean the input itself is broken, not the process. */
@@ -38,6 +42,9 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
     const dir = deps.media.videoDir(video.uid);
     const source = join(dir, video.sourceFile);
     const facts = await inspectMedia(deps.ffprobePath, source);
+    // Control API: a video failed on purpose (or deleted) while it was probed keeps that outcome.
+    const current = deps.videos.get(video.accountId, video.uid);
+    if (!current || current.state === 'error') return;
     if (facts.kind !== 'video') {
       failVideo(deps.videos, video, VideoErrorReasons.nonVideo);
       return;
@@ -56,6 +63,7 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
       masterName: STREAM_FILES.master,
     });
     let lastPct = 0;
+    const logProgress = progressLogger(deps.log, 'encode: progress', { uid: video.uid }); // info, every 25 % or few seconds
     try {
       const stderr = await runFfmpeg(deps.ffmpegPath, ['-loglevel', 'error', ...plan.args], {
         signal,
@@ -65,6 +73,7 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
           if (pct > lastPct) {
             lastPct = pct;
             deps.videos.update(video.accountId, video.uid, { pctComplete: pct });
+            logProgress(pct);
           }
         },
       });
@@ -82,6 +91,14 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
       throw new JobFailure(`ffmpeg failed: ${(err as Error).message}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, true);
     }
     await writeFile(join(tmp, STREAM_FILES.ladder), JSON.stringify({ rungs: plan.rungs, copy: plan.copy, hasAudio: facts.audioCodec !== null }));
+    // Control API: a held video stays `inprogress` here until released; one failed on purpose
+    // (POST /_ministream/videos/:uid/fail) or deleted (reset) meanwhile keeps that outcome.
+    await deps.holds?.waitWhileHeld(video.uid, signal);
+    const settled = deps.videos.get(video.accountId, video.uid);
+    if (!settled || settled.state === 'error') {
+      await (settled ? rm(tmp, { recursive: true, force: true }) : deps.media.removeVideo(video.uid));
+      return;
+    }
     // The finished stream replaces any earlier one in one rename, so delivery never sees half of it.
     const final = join(dir, STREAM_FILES.dir);
     await rm(final, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { VideoErrorReasons } from '../errors.js';
 import type { UploadStore } from '../store/upload-store.js';
 import type { VideoStore } from '../store/video-types.js';
 import { completePendingVideo, failVideo, type IngestDeps } from './ingest.js';
+import { progressLogger } from '../control/progress-log.js';
 
 /** Cloudflare's largest file: 30 GB. */
 export const MAX_SOURCE_BYTES = 30_000_000_000;
@@ -65,7 +66,9 @@ export class UrlImporter {
     const file = this.deps.media.incomingPath(`copy-${uid}-${randomBytes(4).toString('hex')}`);
     let size: number;
     try {
-      size = await fetchToFile(upload.sourceUrl, file, this.maxBytes, signal);
+      // Progress in the log: info, every 25 % (of Content-Length, when sent) or every few seconds.
+      const logProgress = progressLogger(this.log, 'copy: progress', { uid });
+      size = await fetchToFile(upload.sourceUrl, file, this.maxBytes, signal, (bytes, total) => logProgress(total ? (bytes / total) * 100 : undefined, { bytes }));
     } catch (err) {
       await rm(file, { force: true });
       if (signal.aborted) return; // shutting down: the copy restarts at the next start
@@ -85,13 +88,21 @@ export class UrlImporter {
 }
 
 /** Streams a URL's body to `file`; rejects on a network error, a non-2xx status or an oversized body. */
-export async function fetchToFile(url: string, file: string, maxBytes: number, signal?: AbortSignal): Promise<number> {
+export async function fetchToFile(
+  url: string,
+  file: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+  onProgress?: (bytes: number, total: number | undefined) => void,
+): Promise<number> {
   const res = await fetch(url, { signal, redirect: 'follow' });
   if (!res.ok || !res.body) throw new Error(`origin answered ${res.status}`);
   let size = 0;
+  const total = Number(res.headers.get('content-length')) || undefined;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
+      onProgress?.(size, total);
       cb(size > maxBytes ? new Error(`larger than ${maxBytes} bytes`) : null, chunk);
     },
   });

@@ -46,6 +46,9 @@ const clips = (dir: string): Record<string, string[]> => ({
   // Extra audio tracks: 3 s of AAC (cut to a shorter video) and 1 s of MP3 (padded with silence).
   'tone.m4a': ['-f', 'lavfi', '-i', 'sine=frequency=880:duration=3', '-c:a', 'aac'],
   'blip.mp3': ['-f', 'lavfi', '-i', 'sine=frequency=660:duration=1', '-c:a', 'libmp3lame'],
+  // 8 s 640x360 at 25 fps, a keyframe every second, H.264 + AAC: what an encoder pushes to a live input.
+  'live.mp4': ['-f', 'lavfi', '-i', 'testsrc2=duration=8:size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=8',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-c:a', 'aac', '-shortest'],
 });
 
 export default function setup(project: TestProject): void {

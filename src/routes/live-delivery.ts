@@ -1,0 +1,214 @@
+// Live delivery on Cloudflare's paths, while a broadcast is on: /<id>/manifest/video.m3u8 (the live
+// HLS master), its variant playlists and segments, /<id>/iframe and /<id>/watch, where <id> is the
+// live input's uid, the live video's uid, or a signed token naming either. The same paths serve
+// recorded videos through delivery.ts and player.ts; a route constraint sends a request here only
+// when its first path segment names a broadcast that is on (LiveManager.target), so both can stay.
+// Also /<id>/lifecycle (Cloudflare's: is it an input, which video is live) and the WebRTC paths.
+//
+// Access follows Cloudflare: by the input's id, the input's recording.requireSignedURLs and
+// recording.allowedOrigins apply; by the video's id, the video's own (copied from the input).
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConstraintStrategy } from 'find-my-way';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { decodeJwt } from 'jose';
+import { hostOf, originAllowed } from '../access/origins.js';
+import { TokenRefusal, verifyToken } from '../access/tokens.js';
+import { Errors } from '../errors.js';
+import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
+import type { LiveManager, LiveTarget } from '../live/live-manager.js';
+import type { VideoRecord } from '../store/video-types.js';
+import { Envelope, FailureEnvelope, ok } from './envelope.js';
+import { iframeHtml, watchHtml } from './player-page.js';
+import { NullableOut } from './schemas/video.js';
+import { publicOrigin } from './present-video.js';
+
+const CONSTRAINT = 'ministreamLive';
+const FIRST_SEGMENT = /^\/([^/?#]+)\//;
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** How long a playlist request waits for the first segment of a connected broadcast (hls.js gives up after 10 s). */
+const FIRST_PLAYLIST_WAIT_MS = 8000;
+
+/** The broadcast a path segment names: a uid, or (unverified here; the route verifies) a token's sub. */
+function liveTargetOf(live: LiveManager, segment: string): LiveTarget | undefined {
+  const direct = live.target(segment);
+  if (direct || !JWS_SHAPE.test(segment)) return direct;
+  try {
+    const sub = decodeJwt(segment).sub;
+    return typeof sub === 'string' ? live.target(sub) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Routes a request to the live routes when its first path segment names a broadcast that is on. */
+function liveConstraint(live: LiveManager): ConstraintStrategy<never, string> {
+  return {
+    name: CONSTRAINT,
+    storage() {
+      const handlers = new Map<string, unknown>();
+      return {
+        get: (value: string) => (handlers.get(value) ?? null) as never,
+        set: (value: string, handler: unknown) => void handlers.set(value, handler),
+      };
+    },
+    deriveConstraint: (req: { url?: string }) => {
+      const m = FIRST_SEGMENT.exec(req.url ?? '');
+      return m && liveTargetOf(live, m[1]!) ? 'yes' : 'no';
+    },
+    mustMatchWhenDerived: false,
+  };
+}
+
+interface LiveView {
+  video: VideoRecord;
+  target: LiveTarget;
+}
+
+/**
+ * The gate of live delivery. It mirrors delivery-access.ts (whose helpers are not exported), with
+ * the input's recording settings standing for a video's when the path names the input.
+ */
+async function liveGate(app: FastifyInstance, request: FastifyRequest, id: string): Promise<LiveView> {
+  const { live, liveInputs, videos, keys, config } = app.ministream;
+  let named = id;
+  let signed = false;
+  let accountId: string | undefined;
+  if (!live.target(id)) {
+    const country = request.headers['cf-ipcountry'];
+    try {
+      const grant = await verifyToken(keys, id, { ip: request.ip, country: typeof country === 'string' && country ? country.toUpperCase() : undefined });
+      named = grant.videoUid;
+      accountId = grant.accountId;
+      signed = true;
+    } catch (err) {
+      if (!(err instanceof TokenRefusal)) throw err;
+      request.log.info({ reason: err.message }, 'live delivery refused: token');
+      throw err.kind === 'shape' ? Errors.deliveryNotFound() : err.kind === 'rule' ? Errors.tokenForbidden() : Errors.tokenInvalid();
+    }
+  }
+  const target = live.target(named);
+  const video = target && videos.findByUid(target.videoUid);
+  if (!target || !video || (accountId !== undefined && video.accountId !== accountId)) throw Errors.deliveryNotFound();
+  const input = named === target.inputUid ? liveInputs.findByUid(target.inputUid) : undefined;
+  const policy = input
+    ? { requireSignedURLs: input.recording.requireSignedURLs, allowedOrigins: input.recording.allowedOrigins ?? [] }
+    : { requireSignedURLs: video.requireSignedURLs, allowedOrigins: video.allowedOrigins };
+  if (policy.requireSignedURLs && !signed) {
+    request.log.info({ id }, 'live delivery refused: a signed URL is required');
+    throw Errors.signedUrlRequired();
+  }
+  if (policy.allowedOrigins.length > 0) {
+    const page = request.headers.origin ?? request.headers.referer;
+    const host = typeof page === 'string' ? hostOf(page) : undefined;
+    // The player's own requests pass: the embedding page was checked when the player was asked for.
+    if (host === undefined || (host !== hostOf(publicOrigin(request, config.publicUrl)) && !originAllowed(policy.allowedOrigins, host))) {
+      request.log.info({ id, origin: page ?? null }, 'live delivery refused: origin not allowed');
+      throw Errors.originForbidden();
+    }
+  }
+  return { video, target };
+}
+
+const Params = Type.Object({ id: Type.String() });
+const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
+const Flag = Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')]));
+const PlayerQuery = Type.Object({ autoplay: Flag, muted: Flag, loop: Flag, controls: Flag });
+const WebRtcParams = Type.Object({ id: Type.String(), action: Type.String() });
+const StatusHistory = Type.Object({
+  uid: Type.String(),
+  status: NullableOut(Type.String()),
+  connected: Type.Boolean(),
+  history: Type.Array(Type.Object({ status: Type.String(), videoUid: NullableOut(Type.String()), reason: NullableOut(Type.String()), at: Type.String() })),
+});
+
+export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+  const { live, media, liveInputs, videos } = app.ministream;
+  app.addConstraintStrategy(liveConstraint(live));
+  const constraints = { [CONSTRAINT]: 'yes' };
+
+  const liveFile = (view: LiveView, file: string) => `${media.videoDir(view.video.uid)}/${LIVE_FILES.dir}/${file}`;
+  const playlist = async (reply: FastifyReply, view: LiveView, path: string, edit: (text: string) => string = (t) => t) => {
+    let text = await readFile(path, 'utf8').catch(() => undefined);
+    // Before the first segment is cut there is nothing to play yet: a player that asks as soon as
+    // the encoder connects is answered when the playlist appears (within its manifest timeout).
+    for (let waited = 0; text === undefined && waited < FIRST_PLAYLIST_WAIT_MS && live.isConnected(view.target.inputUid); waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      text = await readFile(path, 'utf8').catch(() => undefined);
+    }
+    if (text === undefined) throw Errors.deliveryNotReady();
+    // Live playlists change every segment: never cached.
+    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(edit(text));
+  };
+
+  app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params } }, async (request, reply) => {
+    const view = await liveGate(app, request, request.params.id);
+    // ffmpeg cannot name the codecs of the stream-copied variant; players that switch between
+    // variants (hls.js) need them, so they are added from what the encoder's headers said.
+    const codecs = live.codecsOf(view.video.uid);
+    const withCodecs = (text: string) => (codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text);
+    return playlist(reply, view, liveFile(view, LIVE_FILES.master), withCodecs);
+  });
+
+  app.get('/:id/manifest/:file', { constraints, schema: { operationId: 'ministream-live-stream-file', params: FileParams } }, async (request, reply) => {
+    const { id, file } = request.params;
+    const view = await liveGate(app, request, id);
+    if (!LIVE_FILE_NAME.test(file)) throw Errors.deliveryNotFound();
+    if (file.endsWith('.m3u8')) return playlist(reply, view, liveFile(view, file));
+    const path = liveFile(view, file);
+    const size = await stat(path).then((s) => s.size, () => undefined);
+    if (size === undefined) throw Errors.deliveryNotFound();
+    // A segment, once listed, never changes.
+    return reply.type('video/mp2t').header('content-length', size).header('cache-control', 'public, max-age=86400, immutable').send(createReadStream(path));
+  });
+
+  const titleOf = (video: VideoRecord) => (typeof video.meta.name === 'string' && video.meta.name ? video.meta.name : video.uid);
+
+  app.get('/:id/iframe', { constraints, schema: { operationId: 'ministream-live-player-iframe', params: Params, querystring: PlayerQuery } }, async (request, reply) => {
+    const { video } = await liveGate(app, request, request.params.id);
+    const q = request.query;
+    const flag = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v !== 'false');
+    // The player of recorded videos; a live stream has no startTime and no poster yet.
+    const html = iframeHtml(titleOf(video), {
+      autoplay: flag(q.autoplay, false), muted: flag(q.muted, false), loop: false, controls: flag(q.controls, true),
+      preload: 'auto', poster: '', startTime: 0, primaryColor: undefined,
+    });
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  });
+
+  app.get('/:id/watch', { constraints, schema: { operationId: 'ministream-live-player-watch', params: Params } }, async (request, reply) => {
+    const { video } = await liveGate(app, request, request.params.id);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(video), 'iframe'));
+  });
+
+  // Cloudflare's lifecycle endpoint (on its customer host; here on Ministream's origin), for inputs and videos.
+  app.get('/:id/lifecycle', { schema: { operationId: 'ministream-live-lifecycle', params: Params } }, async (request) => {
+    const { id } = request.params;
+    const target = live.target(id);
+    if (liveInputs.findByUid(id)) return { isInput: true, videoUID: target?.videoUid ?? null, live: live.isConnected(id) };
+    const video = videos.findByUid(id);
+    if (!video) throw Errors.deliveryNotFound();
+    return { isInput: false, videoUID: video.uid, live: video.state === 'live-inprogress' && target !== undefined && live.isConnected(target.inputUid) };
+  });
+
+  // Ministream's own (no Cloudflare counterpart, outside /client/v4 like /_ministream/webhooks):
+  // an input's status and every change of it, oldest first.
+  app.get('/_ministream/live_inputs/:id/status', { schema: { operationId: 'ministream-live-input-status', params: Params, response: { 200: Envelope(StatusHistory), '4xx': FailureEnvelope } } }, async (request) => {
+    const input = liveInputs.findByUid(request.params.id);
+    if (!input) throw Errors.liveInputNotFound();
+    return ok({ uid: input.uid, status: input.status, connected: live.isConnected(input.uid), history: liveInputs.statusHistory(input.uid) });
+  });
+
+  // Deliberate difference: no WebRTC (WHIP/WHEP) here; the live input's webRTC URLs lead to this answer.
+  app.route({
+    method: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/:id/webRTC/:action',
+    schema: { operationId: 'ministream-live-webrtc', params: WebRtcParams },
+    handler: async () => {
+      throw Errors.webRtcUnsupported();
+    },
+  });
+};
