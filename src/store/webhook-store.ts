@@ -141,6 +141,8 @@ export class SqliteWebhookStore implements WebhookStore {
     this.stmts = prepareStatements(db);
     this.recordTx = db.transaction((id: number, a: AttemptRecord, retryAt: number) => {
       const now = nowTimestamp();
+      // A delivery removed meanwhile (a reset, a deleted account's data) has nothing left to record.
+      if (!this.db.prepare('SELECT 1 FROM webhook_deliveries WHERE id = ?').get(id)) return;
       this.stmts.attempt.run(id, a.started, a.durationMs, a.statusCode, a.error, a.outcome);
       this.stmts.advance.run({ id, error: a.error, now, outcome: a.outcome, retryAt });
     });
