@@ -39,7 +39,7 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-EXPOSE 8789
+EXPOSE 8789 1935
 # No curl in the slim image: node's fetch does it. Follows MINISTREAM_PORT if it is changed.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MINISTREAM_PORT||8789)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -39,6 +39,8 @@ export interface TestMinistream {
 /** What a test suite wants unless it says otherwise. */
 export const TEST_DEFAULTS: MinistreamTestOptions = {
   port: 0,
+  // Its own free RTMP port too, so that parallel test files never race for 1935.
+  rtmpPort: 0,
   inMemory: true,
   logLevel: 'silent',
   // One rendition, stream-copied when the input allows: a test clip is ready in well under a second.

@@ -2,6 +2,8 @@
 // update (PUT), delete, outputs, the videos of an input, and the paths around live delivery.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Cloudflare from 'cloudflare';
+import { planLiveLadder } from '../src/live/live-transcoder.js';
+import { outputTarget } from '../src/live/simulcast.js';
 import { expectSchema } from './helpers/openapi.js';
 import { freshAccount, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -219,5 +221,24 @@ describe('around live delivery, without a broadcast', () => {
     const whip = await fetch(input.webRTC!.url!, { method: 'POST', body: 'v=0' });
     expect(whip.status).toBe(501);
     expect(((await whip.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/WebRTC/);
+  });
+});
+
+describe('the live ladder and simulcast targets (pure)', () => {
+  it('keeps the source and adds one lower rung, never upscaling, portrait sized by its width', () => {
+    const sizes = (w: number, h: number) => planLiveLadder(w, h).map((r) => `${r.width}x${r.height}${r.copy ? ' copy' : ''}`);
+    expect(sizes(1920, 1080)).toEqual(['1920x1080 copy', '640x360']);
+    expect(sizes(1280, 720)).toEqual(['1280x720 copy', '640x360']);
+    expect(sizes(640, 360)).toEqual(['640x360 copy', '426x240']);
+    expect(sizes(720, 1280)).toEqual(['720x1280 copy', '360x640']);
+    expect(sizes(320, 240)).toEqual(['320x240 copy']);
+    // An encoder that sent no size: the source alone.
+    expect(sizes(0, 0)).toEqual(['0x0 copy']);
+  });
+
+  it('joins an output\'s url and stream key as encoders do', () => {
+    expect(outputTarget({ url: 'rtmp://a.rtmp.youtube.com/live2', streamKey: 'sk' })).toBe('rtmp://a.rtmp.youtube.com/live2/sk');
+    expect(outputTarget({ url: 'rtmps://live.example/app/', streamKey: 'k' })).toBe('rtmps://live.example/app/k');
+    expect(outputTarget({ url: 'srt://example.com:9000?streamid=x', streamKey: '' })).toBe('srt://example.com:9000?streamid=x');
   });
 });

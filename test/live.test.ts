@@ -106,6 +106,10 @@ describe('an encoder pushes to a live input', () => {
     expect((await get(`/${input.uid}/manifest/video.m3u8`, 'https://elsewhere.example')).status).toBe(403);
     expect((await get(`/${input.uid}/manifest/video.m3u8`)).status).toBe(403);
     expect((await get(`/${input.uid}/manifest/..%2F..%2Fministream.sqlite`, page)).status).toBe(404);
+    // RTMP playback with the playback key (rtmpsPlayback); an unknown name is refused.
+    const played = await ffprobe(ffprobePath, `${input.rtmpsPlayback!.url}${input.rtmpsPlayback!.streamKey}`);
+    expect(played.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    await expect(ffprobe(ffprobePath, `${input.rtmpsPlayback!.url}not-a-key`)).rejects.toThrow();
 
     const pushed = await encoder.exited;
     expect(pushed.code, pushed.stderr).toBe(0);
@@ -182,6 +186,21 @@ describe('refusals', () => {
     // Nothing was recorded from it.
     await waitFor(() => inputVideos(account, input), (v) => v.length === 0, 10_000, 200);
   });
+
+  it('recording.mode off: the push is accepted (for outputs) but neither played nor recorded', async () => {
+    const account = freshAccount();
+    const input = await cf.stream.liveInputs.create({ account_id: account });
+    expect(input.recording?.mode).toBe('off');
+    const encoder = pushClip(pushUrl(input), media('live.mp4'));
+    await waitFor(() => statusOf(input), (s) => s.connected, 10_000, 100);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await get(`/${input.uid}/manifest/video.m3u8`)).status).toBe(404);
+    expect(await inputVideos(account, input)).toEqual([]);
+    encoder.child.kill('SIGKILL');
+    await encoder.exited;
+    await waitFor(() => statusOf(input), (s) => s.status === 'client_disconnect', 10_000, 100);
+    expect(await inputVideos(account, input)).toEqual([]);
+  });
 });
 
 describe('an encoder that drops and comes back', () => {
@@ -220,5 +239,36 @@ describe('an encoder that drops and comes back', () => {
     const { history } = await statusOf(input);
     expect(history.map((h) => h.status)).toEqual(['connected', 'client_disconnect', 'reconnected', 'client_disconnect']);
     expect(new Set(history.map((h) => h.videoUid))).toEqual(new Set([video.uid]));
+  });
+});
+
+describe('a restart during a broadcast', () => {
+  it('the broadcast waits for its encoder, then becomes a ready recording', async () => {
+    const dataDir = join(work, 'restart');
+    let first: TestServer | undefined = await startTestServer({ encoding: 'fast', rtmpPort: 0, liveTimeoutSeconds: 1, inMemory: false, dataDir });
+    let second: TestServer | undefined;
+    try {
+      const account = freshAccount();
+      const client = first.sdk();
+      const input = await client.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic', timeoutSeconds: 2 } });
+      const encoder = pushClip(pushUrl(input), media('live.mp4'), { loop: true });
+      const video = (await waitFor(async () => ((await (await fetch(first!.streamUrl(account, `/live_inputs/${input.uid}/videos`))).json()) as { result: Video[] }).result, (v) => v[0]?.readyToStream === true, 20_000, 100))[0]!;
+      await new Promise((r) => setTimeout(r, 2500));
+      await first.close();
+      first = undefined;
+      const pushed = await encoder.exited;
+      expect(pushed.code).not.toBe(0); // the server went away under it
+
+      second = await startTestServer({ encoding: 'fast', rtmpPort: 0, liveTimeoutSeconds: 1, inMemory: false, dataDir });
+      const again = second.sdk();
+      // Nobody is connected after a restart; the cut-short broadcast is recorded after its timeout.
+      expect((await again.stream.liveInputs.get(input.uid!, { account_id: account })).status).toBe('client_disconnect');
+      const recording = await waitFor(() => again.stream.get(video.uid!, { account_id: account }), (v) => v.status?.state === 'ready', 30_000, 200);
+      expect(recording.liveInput).toBe(input.uid);
+      expect(recording.duration).toBeGreaterThan(3);
+    } finally {
+      await first?.close();
+      await second?.close();
+    }
   });
 });

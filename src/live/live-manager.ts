@@ -219,7 +219,7 @@ export class LiveManager implements IngestHandler {
     b.streaming = true;
     if (b.videoUid && info.codecs) this.codecs.set(b.videoUid, info.codecs);
     b.simulcast.sync(this.deps.inputs.outputs(b.input.uid));
-    if (b.videoUid) void this.startTranscoder(b, info);
+    if (b.videoUid) this.startTranscoder(b, info).catch((err: unknown) => this.deps.log.error({ input: b.input.uid, err }, 'live: the transcoder could not start'));
   }
 
   publishEnded(session: PublishSession): void {
@@ -309,7 +309,7 @@ export class LiveManager implements IngestHandler {
     });
     this.deps.videos.update(b.input.accountId, videoUid, { inputWidth: info.width || -1, inputHeight: info.height || -1 });
     this.deps.log.info({ input: b.input.uid, video: videoUid, rungs: rungs.map((r) => `${r.width}x${r.height}${r.copy ? ' (copy)' : ''}`) }, 'live: transcoding');
-    void this.markPlayable(b, join(dir, 'v0.m3u8'));
+    this.markPlayable(b, join(dir, 'v0.m3u8')).catch((err: unknown) => this.deps.log.error({ input: b.input.uid, err }, 'live: marking the video playable failed'));
   }
 
   /** The live video is readyToStream once its first segment is listed. */
@@ -327,7 +327,9 @@ export class LiveManager implements IngestHandler {
   }
 
   private waitForReconnect(inputUid: string, w: Omit<Waiting, 'timer'>, seconds: number): void {
-    const timer = setTimeout(() => void this.endBroadcast(inputUid), seconds * 1000);
+    const timer = setTimeout(() => {
+      this.endBroadcast(inputUid).catch((err: unknown) => this.deps.log.error({ input: inputUid, video: w.videoUid, err }, 'live: ending the broadcast failed'));
+    }, seconds * 1000);
     timer.unref();
     this.waiting.set(inputUid, { ...w, timer });
   }

@@ -111,6 +111,16 @@ export class RtmpIngest {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** The handler runs inside the library's socket callbacks, where a throw would end the process. */
+  private guard<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.log.error({ err }, 'rtmp: handler failed');
+      return fallback;
+    }
+  }
+
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
@@ -136,7 +146,7 @@ export class RtmpIngest {
     const publish = rtmp.onPublish.bind(rtmp);
     rtmp.onPublish = (message) => {
       const name = message.streamName.split('?')[0] ?? '';
-      const refusal = SAFE_NAME.test(name) ? this.handler.publish(name, view) : 'invalid stream key';
+      const refusal = SAFE_NAME.test(name) ? this.guard(() => this.handler.publish(name, view), 'the server could not take this stream') : 'invalid stream key';
       if (refusal !== undefined) {
         this.log.info({ session: session.id, remote: view.remoteAddress, reason: refusal }, 'rtmp: publish refused');
         return refuse('NetStream.Publish.BadName', refusal);
@@ -149,7 +159,7 @@ export class RtmpIngest {
     const play = rtmp.onPlay.bind(rtmp);
     rtmp.onPlay = (message) => {
       const name = message.streamName.split('?')[0] ?? '';
-      const streamKey = SAFE_NAME.test(name) ? this.handler.play(name) : undefined;
+      const streamKey = SAFE_NAME.test(name) ? this.guard(() => this.handler.play(name), undefined) : undefined;
       if (streamKey === undefined) return refuse('NetStream.Play.StreamNotFound', 'no such live stream');
       play({ ...message, streamName: streamKey });
     };
@@ -161,7 +171,8 @@ export class RtmpIngest {
     let reported = false;
     rtmp.onPacketCallback = (packet) => {
       relay(packet);
-      if (!accepted || reported) return;
+      // Headers are noted even before the publish is accepted: they may arrive first.
+      if (reported) return;
       if (packet.codec_type === AUDIO) {
         seen.audio ??= codecName(packet.codec_id, FLV_AUDIO_CODECS);
         if (packet.flags === 0 && packet.codec_id === FLV_AAC) seen.audioTag = aacTag(packet.data);
@@ -172,16 +183,18 @@ export class RtmpIngest {
         seen.videoTag = avcTag(packet.data);
         return;
       }
+      if (!accepted) return;
       reported = true;
       const audioCodec = seen.audio ?? (session.audioCodec ? codecName(session.audioCodec, FLV_AUDIO_CODECS) : null);
       const audioTag = seen.audioTag ?? (audioCodec === 'aac' ? 'mp4a.40.2' : undefined);
-      this.handler.media(view, {
+      const info: MediaInfo = {
         videoCodec: seen.video,
         audioCodec,
         codecs: seen.videoTag ? [seen.videoTag, ...(audioTag ? [audioTag] : [])].join(',') : null,
         width: session.videoWidth || 0,
         height: session.videoHeight || 0,
-      });
+      };
+      this.guard(() => this.handler.media(view, info), undefined);
     };
 
     socket.on('close', () => {
@@ -189,7 +202,7 @@ export class RtmpIngest {
       // The library keeps players attached across a publisher's absence; ours should see the end
       // of the stream (and flush what they hold), so they are closed with it.
       for (const player of session.broadcast.subscribers.values()) player.close();
-      this.handler.publishEnded(view);
+      this.guard(() => this.handler.publishEnded(view), undefined);
     });
   }
 }

@@ -3,7 +3,8 @@
 // live input's uid, the live video's uid, or a signed token naming either. The same paths serve
 // recorded videos through delivery.ts and player.ts; a route constraint sends a request here only
 // when its first path segment names a broadcast that is on (LiveManager.target), so both can stay.
-// Also /<id>/lifecycle (Cloudflare's: is it an input, which video is live) and the WebRTC paths.
+// Also /<id>/lifecycle (Cloudflare's: is it an input, which video is live), the WebRTC paths (501),
+// and Ministream's own /_ministream/live_inputs/<id>/status (the status and its history).
 //
 // Access follows Cloudflare: by the input's id, the input's recording.requireSignedURLs and
 // recording.allowedOrigins apply; by the video's id, the video's own (copied from the input).

@@ -17,7 +17,8 @@ export interface CliProcess {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // A free RTMP port unless the test says otherwise: parallel servers must not race for 1935.
+    env: { ...process.env, MINISTREAM_RTMP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
