@@ -64,7 +64,7 @@ export async function ingestNewVideo(deps: IngestDeps, req: NewVideoUpload): Pro
   try {
     return deps.transaction(() => {
       const video = deps.videos.create({ ...req.options, uid, accountId: req.accountId, state: 'queued', ...factsPatch(facts, req.size), sourceFile });
-      deps.queue.enqueue({ kind: ENCODE, accountId: video.accountId, videoUid: video.uid });
+      deps.queue.enqueue({ kind: ENCODE, accountId: video.accountId, videoUid: video.uid, payload: { facts } });
       return video;
     });
   } catch (err) {
@@ -111,7 +111,7 @@ export async function completePendingVideo(deps: IngestDeps, req: PendingUpload)
   return deps.transaction(() => {
     const queued = deps.videos.update(video.accountId, video.uid, { state: 'queued', ...factsPatch(facts, req.size), sourceFile });
     if (!queued) return video; // deleted while its bytes were arriving
-    deps.queue.enqueue({ kind: ENCODE, accountId: queued.accountId, videoUid: queued.uid });
+    deps.queue.enqueue({ kind: ENCODE, accountId: queued.accountId, videoUid: queued.uid, payload: { facts } });
     return queued;
   });
 }
