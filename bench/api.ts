@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { awaitChild } from './child.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULTS } from '../src/config.js';
 import { startMinistream, type RunningMinistream } from '../src/server.js';
@@ -34,29 +35,7 @@ class LoadWorker {
     const file = fileURLToPath(new URL('./load.ts', import.meta.url));
     // The worker is TypeScript too: load tsx into it, resolved from here rather than from the cwd.
     const child = fork(file, [], { execArgv: ['--import', import.meta.resolve('tsx')] });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error('load worker did not start within 20 s')), 20_000);
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        child.off('error', fail);
-      };
-      const fail = (err: Error) => {
-        cleanup();
-        child.kill();
-        reject(err);
-      };
-      const onMessage = (msg: WorkerMessage) => {
-        if (!('ready' in msg)) return;
-        cleanup();
-        resolve(new LoadWorker(child));
-      };
-      const onExit = (code: number | null) => fail(new Error(`load worker exited at start (code ${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.once('error', fail);
-    });
+    return awaitChild(child, 'load worker', 20_000, (msg: WorkerMessage) => ('ready' in msg ? new LoadWorker(child) : undefined));
   }
 
   run(spec: JobSpec): Promise<LoadStats> {

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync } from
 import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { awaitChild } from './child.js';
 import { DEFAULTS } from '../src/config.js';
 import { STREAM_FILES } from '../src/transcode/encode-job.js';
 import { runFfmpeg } from '../src/transcode/ffmpeg.js';
@@ -76,29 +77,9 @@ class EncodeServer {
     const file = fileURLToPath(new URL('./encode-server.ts', import.meta.url));
     // TypeScript too: tsx is resolved from here rather than from the cwd.
     const child = fork(file, [mode], { execArgv: ['--import', import.meta.resolve('tsx')] });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`ministream (${mode}) did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        child.off('error', fail);
-      };
-      const fail = (err: Error) => {
-        cleanup();
-        child.kill();
-        reject(err);
-      };
-      const onMessage = (msg: EncodeServerMessage) => {
-        if (msg.type === 'failed') fail(new Error(`ministream (${mode}) failed to start: ${msg.error}`));
-        if (msg.type !== 'ready') return;
-        cleanup();
-        resolve(new EncodeServer(mode, msg.port, msg.ffmpeg, child));
-      };
-      const onExit = (code: number | null) => fail(new Error(`ministream (${mode}) exited at start (code ${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.once('error', fail);
+    return awaitChild(child, `ministream (${mode})`, START_TIMEOUT_MS, (msg: EncodeServerMessage) => {
+      if (msg.type === 'failed') return new Error(`ministream (${mode}) failed to start: ${msg.error}`);
+      return msg.type === 'ready' ? new EncodeServer(mode, msg.port, msg.ffmpeg, child) : undefined;
     });
   }
 

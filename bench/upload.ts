@@ -9,6 +9,7 @@ import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSyn
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { awaitChild } from './child.js';
 import { randomFillSync } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as tus from 'tus-js-client';
@@ -72,29 +73,9 @@ class ServerProcess {
     // BENCH_UPLOAD_NODE_FLAGS: more Node flags for both servers, e.g. "--trace-gc".
     execArgv.push(...(process.env.BENCH_UPLOAD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
     const child = fork(path, [], { execArgv });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        child.off('error', fail);
-      };
-      const fail = (err: Error) => {
-        cleanup();
-        child.kill();
-        reject(err);
-      };
-      const onMessage = (msg: ChildMessage) => {
-        if (msg.type === 'failed') fail(new Error(`${name} failed to start: ${msg.error}`));
-        if (msg.type !== 'ready') return;
-        cleanup();
-        resolve(new ServerProcess(name, msg.port, child));
-      };
-      const onExit = (code: number | null) => fail(new Error(`${name} exited at start (code ${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.once('error', fail);
+    return awaitChild(child, name, START_TIMEOUT_MS, (msg: ChildMessage) => {
+      if (msg.type === 'failed') return new Error(`${name} failed to start: ${msg.error}`);
+      return msg.type === 'ready' ? new ServerProcess(name, msg.port, child) : undefined;
     });
   }
 
