@@ -1,6 +1,5 @@
 // Watermark profiles, and their real effect: the image burnt into every rendition at its position.
-import { readFileSync, createReadStream, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readFileSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,31 +7,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Cloudflare, { toFile } from 'cloudflare';
 import { resolveMediaTools } from '../src/transcode/binaries.js';
 import { expectSchema } from './helpers/openapi.js';
+import { startMediaOrigin, type MediaOrigin } from './helpers/origin.js';
 import { freshAccount, media, startTestServer, type TestServer } from './helpers/server.js';
 import { fileBytes, runTus } from './helpers/tus.js';
 import { waitFor } from './helpers/wait.js';
 
 let server: TestServer;
 let cf: Cloudflare;
-let origin: Server;
+let origin: MediaOrigin;
 let originUrl: string;
 const scratch = mkdtempSync(join(tmpdir(), 'ministream-wm-'));
 
 beforeAll(async () => {
   server = await startTestServer();
   cf = server.sdk();
-  origin = createServer((req, res) => {
-    const file = { '/logo.png': 'red.png', '/notes.txt': 'notes.txt' }[req.url ?? ''];
-    if (!file) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': statSync(media(file)).size });
-    createReadStream(media(file)).pipe(res);
-  });
-  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-  originUrl = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
+  origin = await startMediaOrigin({ '/logo.png': 'red.png', '/notes.txt': 'notes.txt' });
+  originUrl = origin.url;
 });
 afterAll(async () => {
   await server?.close();
-  await new Promise((r) => origin?.close(r));
+  await origin?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
