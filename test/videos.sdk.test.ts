@@ -7,6 +7,7 @@ import Cloudflare from 'cloudflare';
 import { expectSchema } from './helpers/openapi.js';
 import { freshAccount, media, startTestServer, type TestServer } from './helpers/server.js';
 import { basicUpload, uploadVideo } from './helpers/upload.js';
+import { waitFor } from './helpers/wait.js';
 
 const VIDEO_PATH = '/accounts/{account_id}/stream/{identifier}';
 const LIST_PATH = '/accounts/{account_id}/stream';
@@ -179,6 +180,10 @@ describe('list', () => {
       await cf.stream.edit(uid, { account_id: account, meta: { name }, ...(creator ? { creator } : {}) });
       uids.push(uid);
     }
+    // Settle the encodes, so that the status filters below see stable states.
+    for (const uid of uids) {
+      await waitFor(() => cf.stream.get(uid, { account_id: account }), (v) => v.status?.state === 'ready', 60_000, 50);
+    }
   });
 
   it('lists newest first with total and range at the top level', async () => {
@@ -222,8 +227,8 @@ describe('list', () => {
     expect(await uidsOf({ id: uids[3] })).toEqual([uids[3]]);
     expect(await uidsOf({ id: `${uids[0]},${uids[3]}` })).toEqual([uids[0], uids[3]]);
     expect(await uidsOf({ name: `Berlin,${uids[0]}` })).toEqual([uids[0], uids[3]]);
-    expect(await uidsOf({ status: 'queued' })).toEqual(uids);
-    expect(await uidsOf({ status: 'ready' })).toEqual([]);
+    expect(await uidsOf({ status: 'ready' })).toEqual(uids);
+    expect(await uidsOf({ status: 'queued' })).toEqual([]);
     expect(await uidsOf({ type: 'vod' })).toEqual(uids);
     expect(await uidsOf({ type: 'live' })).toEqual([]);
     expect(await uidsOf({ live_input_id: 'fc0a8dc887b16759bfd9ad922230a014' })).toEqual([]);

@@ -8,3 +8,9 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => bo
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * The states a video may show once its upload has landed: it is `queued` when the upload is
+ * answered, and the encode job may already have moved it on by the time a test looks.
+ */
+export const LANDED_STATES = ['queued', 'inprogress', 'ready'];
