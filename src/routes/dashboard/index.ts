@@ -71,7 +71,7 @@ export const dashboardRoutes: FastifyPluginAsync = async (plugin) => {
   const liveDetails = (request: FastifyRequest): LiveInputDetails => async (accountId, uid) => {
     const key = `${request.headers.host}\n${accountId}\n${uid}`;
     if (liveIngest.has(key)) return liveIngest.get(key);
-    const answer = await app.inject({ method: 'GET', url: `${API_PREFIX}accounts/${seg(accountId)}/live_inputs/${seg(uid)}`, headers: apiHeaders(request) });
+    const answer = await app.inject({ method: 'GET', url: `${API_PREFIX}accounts/${seg(accountId)}/stream/live_inputs/${seg(uid)}`, headers: apiHeaders(request) });
     if (answer.statusCode !== 200) return undefined;
     if (liveIngest.size > 1000) liveIngest.clear();
     const result = (answer.json() as { result?: unknown }).result;
