@@ -33,3 +33,17 @@ export function awaitChild<T>(child: ChildProcess, name: string, timeoutMs: numb
     child.once('error', fail);
   });
 }
+
+/** Closing the IPC channel ends a server child (it closes and cleans up first); SIGKILL if it hangs. */
+export function stopChild(child: ChildProcess, exited: boolean): Promise<void> {
+  if (exited) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 8_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+    else child.kill();
+  });
+}

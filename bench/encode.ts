@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync } from
 import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { awaitChild } from './child.js';
+import { awaitChild, stopChild } from './child.js';
 import { DEFAULTS } from '../src/config.js';
 import { STREAM_FILES } from '../src/transcode/encode-job.js';
 import { runFfmpeg } from '../src/transcode/ffmpeg.js';
@@ -93,16 +93,7 @@ class EncodeServer {
 
   /** Closing the IPC channel ends the server (it closes and removes its data folder); kill if it hangs. */
   stop(): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => this.child.kill('SIGKILL'), 8_000);
-      this.child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      if (this.child.connected) this.child.disconnect();
-      else this.child.kill();
-    });
+    return stopChild(this.child, this.exited);
   }
 }
 

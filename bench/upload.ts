@@ -9,7 +9,7 @@ import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSyn
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { awaitChild } from './child.js';
+import { awaitChild, stopChild } from './child.js';
 import { randomFillSync } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as tus from 'tus-js-client';
@@ -116,16 +116,7 @@ class ServerProcess {
 
   /** Closing the IPC channel ends the server (it closes and cleans up first); kill if it hangs. */
   stop(): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => this.child.kill('SIGKILL'), 8_000);
-      this.child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      if (this.child.connected) this.child.disconnect();
-      else this.child.kill();
-    });
+    return stopChild(this.child, this.exited);
   }
 }
 

@@ -33,7 +33,7 @@ export class TokenRefusal extends Error {
 
 /** Longer tokens are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 4096;
-const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+export const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function numericClaim(value: unknown, name: string, required: boolean): number | undefined {
   if (value === undefined && !required) return undefined;

@@ -20,7 +20,8 @@ export interface DeliveryNeeds {
 /** The viewer's country, as Cloudflare's edge reports it (tests set it themselves). */
 const COUNTRY_HEADER = 'cf-ipcountry';
 
-async function grantFor(app: FastifyInstance, request: FastifyRequest, token: string): Promise<TokenGrant> {
+/** Verifies a token standing in a delivery path; refusals become the catalogue's answers and a log line. */
+export async function grantFor(app: FastifyInstance, request: FastifyRequest, token: string): Promise<TokenGrant> {
   const country = request.headers[COUNTRY_HEADER];
   try {
     return await verifyToken(app.ministream.keys, token, {
@@ -42,13 +43,13 @@ async function grantFor(app: FastifyInstance, request: FastifyRequest, token: st
  * player fetching its manifest and segments) pass: the embedding page was checked when the player
  * itself was requested, as on Cloudflare, whose player lives on Cloudflare's own host.
  */
-function originPasses(request: FastifyRequest, video: VideoRecord, ownOrigin: string): boolean {
-  if (video.allowedOrigins.length === 0) return true;
+export function originPasses(request: FastifyRequest, allowedOrigins: string[], ownOrigin: string): boolean {
+  if (allowedOrigins.length === 0) return true;
   const origin = request.headers.origin ?? request.headers.referer;
   const host = typeof origin === 'string' ? hostOf(origin) : undefined;
   if (host === undefined) return false;
   if (host === hostOf(ownOrigin)) return true;
-  return originAllowed(video.allowedOrigins, host);
+  return originAllowed(allowedOrigins, host);
 }
 
 export async function deliverableVideo(app: FastifyInstance, request: FastifyRequest, id: string, needs: DeliveryNeeds): Promise<VideoRecord> {
@@ -68,7 +69,7 @@ export async function deliverableVideo(app: FastifyInstance, request: FastifyReq
     if (video && needs.download && video.requireSignedURLs && !grant.downloadable) throw Errors.downloadForbidden();
   }
   if (!video) throw Errors.deliveryNotFound();
-  if (!originPasses(request, video, publicOrigin(request, config.publicUrl))) {
+  if (!originPasses(request, video.allowedOrigins, publicOrigin(request, config.publicUrl))) {
     request.log.info({ uid: video.uid, origin: request.headers.origin ?? request.headers.referer ?? null }, 'delivery refused: origin not allowed');
     throw Errors.originForbidden();
   }

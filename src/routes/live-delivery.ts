@@ -15,8 +15,7 @@ import type { ConstraintStrategy } from 'find-my-way';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { decodeJwt } from 'jose';
-import { hostOf, originAllowed } from '../access/origins.js';
-import { TokenRefusal, verifyToken } from '../access/tokens.js';
+import { JWS_SHAPE } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
@@ -24,11 +23,11 @@ import type { VideoRecord } from '../store/video-types.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
 import { iframeHtml, watchHtml } from './player-page.js';
 import { NullableOut } from './schemas/video.js';
+import { grantFor, originPasses } from './delivery-access.js';
 import { publicOrigin } from './present-video.js';
 
 const CONSTRAINT = 'ministreamLive';
 const FIRST_SEGMENT = /^\/([^/?#]+)\//;
-const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** How long a playlist request waits for the first segment of a connected broadcast (hls.js gives up after 10 s). */
 const FIRST_PLAYLIST_WAIT_MS = 8000;
 
@@ -69,26 +68,19 @@ interface LiveView {
 }
 
 /**
- * The gate of live delivery. It mirrors delivery-access.ts (whose helpers are not exported), with
- * the input's recording settings standing for a video's when the path names the input.
+ * The gate of live delivery: the checks of delivery-access.ts, with the input's recording settings
+ * standing for a video's when the path names the input.
  */
 async function liveGate(app: FastifyInstance, request: FastifyRequest, id: string): Promise<LiveView> {
-  const { live, liveInputs, videos, keys, config } = app.ministream;
+  const { live, liveInputs, videos, config } = app.ministream;
   let named = id;
   let signed = false;
   let accountId: string | undefined;
   if (!live.target(id)) {
-    const country = request.headers['cf-ipcountry'];
-    try {
-      const grant = await verifyToken(keys, id, { ip: request.ip, country: typeof country === 'string' && country ? country.toUpperCase() : undefined });
-      named = grant.videoUid;
-      accountId = grant.accountId;
-      signed = true;
-    } catch (err) {
-      if (!(err instanceof TokenRefusal)) throw err;
-      request.log.info({ reason: err.message }, 'live delivery refused: token');
-      throw err.kind === 'shape' ? Errors.deliveryNotFound() : err.kind === 'rule' ? Errors.tokenForbidden() : Errors.tokenInvalid();
-    }
+    const grant = await grantFor(app, request, id);
+    named = grant.videoUid;
+    accountId = grant.accountId;
+    signed = true;
   }
   const target = live.target(named);
   const video = target && videos.findByUid(target.videoUid);
@@ -101,14 +93,9 @@ async function liveGate(app: FastifyInstance, request: FastifyRequest, id: strin
     request.log.info({ id }, 'live delivery refused: a signed URL is required');
     throw Errors.signedUrlRequired();
   }
-  if (policy.allowedOrigins.length > 0) {
-    const page = request.headers.origin ?? request.headers.referer;
-    const host = typeof page === 'string' ? hostOf(page) : undefined;
-    // The player's own requests pass: the embedding page was checked when the player was asked for.
-    if (host === undefined || (host !== hostOf(publicOrigin(request, config.publicUrl)) && !originAllowed(policy.allowedOrigins, host))) {
-      request.log.info({ id, origin: page ?? null }, 'live delivery refused: origin not allowed');
-      throw Errors.originForbidden();
-    }
+  if (!originPasses(request, policy.allowedOrigins, publicOrigin(request, config.publicUrl))) {
+    request.log.info({ id, origin: request.headers.origin ?? request.headers.referer ?? null }, 'live delivery refused: origin not allowed');
+    throw Errors.originForbidden();
   }
   return { video, target };
 }

@@ -17,6 +17,18 @@ export interface PlayerOptions {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** The document's start, up to </head>, shared by both pages. */
+function pageHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
 /** JSON safe inside a <script> element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
@@ -35,14 +47,7 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
     `poster="${escapeHtml(opts.poster)}"`,
   ].filter(Boolean).join(' ');
   const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}</style>
-</head>
+  return `${pageHead(title, `html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}`)}
 <body>
 <video id="player" playsinline ${attrs}></video>
 <script src="${HLS_JS_PATH}"></script>
@@ -77,15 +82,8 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
 
 /** The standalone page: the title and the player. */
 export function watchHtml(title: string, iframeUrl: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>body{margin:0;font:16px system-ui,sans-serif;background:#111;color:#eee}main{max-width:960px;margin:0 auto;padding:24px}
-.frame{position:relative;padding-top:56.25%}iframe{position:absolute;inset:0;width:100%;height:100%;border:0}h1{font-size:20px;font-weight:600}</style>
-</head>
+  return `${pageHead(title, `body{margin:0;font:16px system-ui,sans-serif;background:#111;color:#eee}main{max-width:960px;margin:0 auto;padding:24px}
+.frame{position:relative;padding-top:56.25%}iframe{position:absolute;inset:0;width:100%;height:100%;border:0}h1{font-size:20px;font-weight:600}`)}
 <body><main>
 <h1>${escapeHtml(title)}</h1>
 <div class="frame"><iframe src="${escapeHtml(iframeUrl)}" allow="accelerometer; gyroscope; autoplay; encrypted-media; picture-in-picture;" allowfullscreen></iframe></div>

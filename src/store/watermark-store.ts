@@ -28,37 +28,9 @@ export interface WatermarkStore {
   delete(accountId: string, uid: string): boolean;
 }
 
-interface Row {
-  uid: string;
-  account_id: string;
-  name: string;
-  created: string;
-  downloaded_from: string | null;
-  size: number;
-  width: number;
-  height: number;
-  opacity: number;
-  padding: number;
-  scale: number;
-  position: WatermarkPosition;
-  file: string;
-}
-
-const fromRow = (r: Row): WatermarkRecord => ({
-  uid: r.uid,
-  accountId: r.account_id,
-  name: r.name,
-  created: r.created,
-  downloadedFrom: r.downloaded_from,
-  size: r.size,
-  width: r.width,
-  height: r.height,
-  opacity: r.opacity,
-  padding: r.padding,
-  scale: r.scale,
-  position: r.position,
-  file: r.file,
-});
+// Columns under the record's names, so that rows come out as WatermarkRecords.
+const COLUMNS = `uid, account_id AS accountId, name, created, downloaded_from AS downloadedFrom, size, width, height,
+  opacity, padding, scale, position, file`;
 
 export class SqliteWatermarkStore implements WatermarkStore {
   constructor(private readonly db: Db) {}
@@ -73,12 +45,11 @@ export class SqliteWatermarkStore implements WatermarkStore {
   }
 
   get(accountId: string, uid: string): WatermarkRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM watermarks WHERE account_id = ? AND uid = ?').get(accountId, uid) as Row | undefined;
-    return row && fromRow(row);
+    return this.db.prepare(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? AND uid = ?`).get(accountId, uid) as WatermarkRecord | undefined;
   }
 
   list(accountId: string): WatermarkRecord[] {
-    return (this.db.prepare('SELECT * FROM watermarks WHERE account_id = ? ORDER BY created').all(accountId) as Row[]).map(fromRow);
+    return this.db.prepare(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? ORDER BY created`).all(accountId) as WatermarkRecord[];
   }
 
   delete(accountId: string, uid: string): boolean {

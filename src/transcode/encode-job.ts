@@ -15,7 +15,7 @@ import { planEncode, type X264Preset } from './ladder.js';
 import type { HoldGate } from '../control/holds.js';
 import { progressLogger } from '../control/progress-log.js';
 
-export const ENCODE_JOB = 'encode';
+export { ENCODE_JOB } from './ingest.js';
 
 /** Names inside <media>/<uid>/stream/: what the delivery routes serve. */
 export const STREAM_FILES = { dir: 'stream', manifest: 'manifest.mpd', master: 'master.m3u8', ladder: 'ladder.json' } as const;

@@ -18,7 +18,7 @@ export interface IngestDeps {
 }
 
 /** The job kind that encodes a queued video (see encode-job.ts). */
-const ENCODE = 'encode';
+export const ENCODE_JOB = 'encode';
 
 export interface NewVideoUpload {
   accountId: string;
@@ -64,7 +64,7 @@ export async function ingestNewVideo(deps: IngestDeps, req: NewVideoUpload): Pro
   try {
     return deps.transaction(() => {
       const video = deps.videos.create({ ...req.options, uid, accountId: req.accountId, state: 'queued', ...factsPatch(facts, req.size), sourceFile });
-      deps.queue.enqueue({ kind: ENCODE, accountId: video.accountId, videoUid: video.uid, payload: { facts } });
+      deps.queue.enqueue({ kind: ENCODE_JOB, accountId: video.accountId, videoUid: video.uid, payload: { facts } });
       return video;
     });
   } catch (err) {
@@ -111,7 +111,7 @@ export async function completePendingVideo(deps: IngestDeps, req: PendingUpload)
   return deps.transaction(() => {
     const queued = deps.videos.update(video.accountId, video.uid, { state: 'queued', ...factsPatch(facts, req.size), sourceFile });
     if (!queued) return video; // deleted while its bytes were arriving
-    deps.queue.enqueue({ kind: ENCODE, accountId: queued.accountId, videoUid: queued.uid, payload: { facts } });
+    deps.queue.enqueue({ kind: ENCODE_JOB, accountId: queued.accountId, videoUid: queued.uid, payload: { facts } });
     return queued;
   });
 }
