@@ -23,7 +23,7 @@ RUN npm run build \
 # ---- runtime: no compilers, no npm cache, no sources
 FROM node:22-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg srt-tools \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     MINISTREAM_HOST=0.0.0.0 \
@@ -39,7 +39,8 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-EXPOSE 8789 1935
+# HTTP, RTMP ingest, and the SRT ports of the first 20 live inputs (one UDP port per input from 7780).
+EXPOSE 8789 1935 7780-7799/udp
 # No curl in the slim image: node's fetch does it. Follows MINISTREAM_PORT if it is changed.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MINISTREAM_PORT||8789)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

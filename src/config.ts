@@ -39,9 +39,14 @@ export interface Config {
   rtmpPort: number;
   /** Seconds a live input may stay disconnected before its broadcast ends, when recording.timeoutSeconds is 0. */
   liveTimeoutSeconds: number;
+  /**
+   * First UDP port of the SRT listeners, one per enabled live input (0: free ports picked by the
+   * system, kept per input); null: no SRT ingest.
+   */
+  srtPortBase: number | null;
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'list';
+type Kind = 'string' | 'number' | 'boolean' | 'list' | 'port-or-off';
 
 interface OptionSpec {
   key: keyof Config;
@@ -69,6 +74,7 @@ const OPTIONS: OptionSpec[] = [
   { key: 'seed', flag: 'seed', env: 'MINISTREAM_SEED', kind: 'string', defaultText: 'none', help: 'Folder of media files (mp4, mov, mkv, webm...) ingested as videos at start, once each' },
   { key: 'seedAccount', flag: 'seed-account', env: 'MINISTREAM_SEED_ACCOUNT', kind: 'string', defaultText: 'seed', help: 'Account that the --seed videos belong to' },
   { key: 'rtmpPort', flag: 'rtmp-port', env: 'MINISTREAM_RTMP_PORT', kind: 'number', defaultText: '1935', help: 'RTMP port live inputs are pushed to (0 picks a free port)' },
+  { key: 'srtPortBase', flag: 'srt-port-base', env: 'MINISTREAM_SRT_PORT_BASE', kind: 'port-or-off', defaultText: '7780', help: 'First UDP port of the SRT listeners, one per live input (0: free ports; off: no SRT ingest)' },
   { key: 'liveTimeoutSeconds', flag: 'live-timeout', env: 'MINISTREAM_LIVE_TIMEOUT', kind: 'number', defaultText: '10', help: 'Seconds a disconnected live input may reconnect to the same broadcast (recording.timeoutSeconds 0)' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];
@@ -92,6 +98,7 @@ export const DEFAULTS: Config = {
   seedAccount: 'seed',
   rtmpPort: 1935,
   liveTimeoutSeconds: 10,
+  srtPortBase: 7780,
 };
 
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -124,6 +131,12 @@ function convert(spec: OptionSpec, raw: string | boolean | string[]): Config[key
     case 'number': {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${spec.flag} must be a non-negative integer, got "${String(raw)}"`);
+      return n;
+    }
+    case 'port-or-off': {
+      if (/^off$/i.test(String(raw))) return null;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--${spec.flag} must be a port (0 to 65535) or off, got "${String(raw)}"`);
       return n;
     }
     case 'list': {

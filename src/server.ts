@@ -106,7 +106,7 @@ export async function startMinistream(config: Config): Promise<RunningMinistream
     const liveInputs = new SqliteLiveInputStore(db);
     runner.register(LIVE_RECORDING_JOB, recordingHandler({ ...ingest, ffmpegPath: tools.ffmpeg.path, log }), encodeGaveUp(videos));
     const live = new LiveManager({
-      config, inputs: liveInputs, videos, media, webhooks, queue: runner, transaction, ffmpegPath: tools.ffmpeg.path,
+      config, inputs: liveInputs, videos, media, webhooks, queue: runner, transaction, ffmpegPath: tools.ffmpeg.path, srtLiveTransmitPath: tools.srtLiveTransmit?.path ?? null,
       log: { ...log, debug: (o: object, m: string) => app.log.debug(o, m) }, webhooksEnqueued: () => deliverer.notify(),
     });
     const ctx: MinistreamContext = { config, videos, uploads, keys, webhooks, accounts: new SqliteAccountDirectory(db), downloads, watermarks, captions, audioTracks, liveInputs, live, media, tools, importer, ingest, transaction, control };

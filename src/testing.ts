@@ -39,8 +39,9 @@ export interface TestMinistream {
 /** What a test suite wants unless it says otherwise. */
 export const TEST_DEFAULTS: MinistreamTestOptions = {
   port: 0,
-  // Its own free RTMP port too, so that parallel test files never race for 1935.
+  // Its own free RTMP port too, so that parallel test files never race for 1935, and free SRT ports.
   rtmpPort: 0,
+  srtPortBase: 0,
   inMemory: true,
   logLevel: 'silent',
   // One rendition, stream-copied when the input allows: a test clip is ready in well under a second.

@@ -16,6 +16,7 @@ import { LIVE_FILES, planLiveLadder, startLiveTranscoder, type RunningTranscoder
 import { LIVE_RECORDING_JOB } from './recording.js';
 import { RTMP_APP, RtmpIngest, type IngestHandler, type MediaInfo, type PublishSession } from './rtmp-server.js';
 import { Simulcast } from './simulcast.js';
+import { SrtIngest } from './srt-ingest.js';
 
 export interface LiveConfig {
   /** RTMP port (0: a free one). */
@@ -24,6 +25,8 @@ export interface LiveConfig {
   host: string;
   /** Seconds an input may stay disconnected before its broadcast ends, when recording.timeoutSeconds is 0. */
   liveTimeoutSeconds: number;
+  /** First UDP port of the SRT listeners (0: free ports); null: no SRT ingest. */
+  srtPortBase: number | null;
 }
 
 export interface LiveDeps {
@@ -35,6 +38,8 @@ export interface LiveDeps {
   queue: JobQueue;
   transaction<T>(fn: () => T): T;
   ffmpegPath: string;
+  /** srt-live-transmit, which SRT ingest relays with; null: not installed (SRT is then off). */
+  srtLiveTransmitPath: string | null;
   log: RunnerLog & { debug?(obj: object, msg: string): void };
   /** Wakes the webhook deliverer once an event is in the outbox. */
   webhooksEnqueued(): void;
@@ -87,6 +92,8 @@ export function broadcastName(input: LiveInputRecord, at: Date): string {
 
 export class LiveManager implements IngestHandler {
   private readonly ingest: RtmpIngest;
+  /** SRT listeners relaying into the RTMP ingest; undefined when SRT is off. */
+  private readonly srt: SrtIngest | undefined;
   private readonly broadcasts = new Map<string, Broadcast>();
   private readonly waiting = new Map<string, Waiting>();
   /** Input uids and live video uids -> the broadcast they name (live, or waiting for its encoder). */
@@ -99,6 +106,13 @@ export class LiveManager implements IngestHandler {
 
   constructor(private readonly deps: LiveDeps) {
     this.ingest = new RtmpIngest(this, deps.log);
+    const { srtPortBase, host } = deps.config;
+    if (srtPortBase !== null && deps.srtLiveTransmitPath) {
+      this.srt = new SrtIngest({
+        srtLiveTransmit: deps.srtLiveTransmitPath, ffmpegPath: deps.ffmpegPath, host, portBase: srtPortBase,
+        inputs: deps.inputs, rtmpUrl: (input) => this.sourceUrl(input), log: deps.log,
+      });
+    }
   }
 
   /**
@@ -115,12 +129,20 @@ export class LiveManager implements IngestHandler {
       this.rtmpPort = rtmpPort;
       this.deps.log.error({ err: (err as Error).message, rtmpPort }, `RTMP ingest is off: port ${rtmpPort} cannot be used (--rtmp-port)`);
     }
+    if (this.srt) await this.srt.start();
+    else if (this.deps.config.srtPortBase !== null) this.deps.log.warn({}, 'SRT ingest is off: srt-live-transmit not found (Debian/Ubuntu: apt-get install srt-tools; or set SRT_LIVE_TRANSMIT_PATH)');
+  }
+
+  /** Whether live inputs take SRT pushes (srt-live-transmit found, --srt-port-base not off). */
+  get srtEnabled(): boolean {
+    return this.srt !== undefined;
   }
 
   /** Cuts every encoder and process. Broadcasts stay live-inprogress in SQLite; the next start picks them up. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const w of this.waiting.values()) clearTimeout(w.timer);
+    await this.srt?.stop();
     const exits: Promise<void>[] = [];
     for (const b of this.broadcasts.values()) {
       b.simulcast.stop();
@@ -246,12 +268,20 @@ export class LiveManager implements IngestHandler {
 
   // ---- what the API changes ----
 
-  /** An input was updated: a disabled input drops its encoder; outputs follow their settings. */
-  inputChanged(input: LiveInputRecord): void {
+  /** A new input: it gets its SRT port and listener. Returns the input as stored. */
+  inputCreated(input: LiveInputRecord): Promise<LiveInputRecord> {
+    return this.srt ? this.srt.follow(input) : Promise.resolve(input);
+  }
+
+  /**
+   * An input was updated: a disabled input drops its encoder and closes its SRT port, an enabled one
+   * opens it; outputs follow their settings. Returns the input as stored.
+   */
+  async inputChanged(input: LiveInputRecord): Promise<LiveInputRecord> {
     const b = this.broadcasts.get(input.uid);
-    if (!b) return;
-    if (!input.enabled) b.session.end('this live input was disabled');
-    else this.outputsChanged(input.uid);
+    if (b && !input.enabled) b.session.end('this live input was disabled');
+    else if (b) this.outputsChanged(input.uid);
+    return this.srt ? this.srt.follow(input) : input;
   }
 
   /** Outputs were added, enabled, disabled or deleted. */
@@ -262,6 +292,7 @@ export class LiveManager implements IngestHandler {
 
   /** An input was deleted: its encoder is cut and its broadcast recorded at once. */
   inputDeleted(inputUid: string): void {
+    this.srt?.forget(inputUid);
     const b = this.broadcasts.get(inputUid);
     if (b) {
       b.session.end('this live input was deleted');
@@ -272,6 +303,14 @@ export class LiveManager implements IngestHandler {
       clearTimeout(w.timer);
       this.waitForReconnect(inputUid, w, 0);
     }
+  }
+
+  /** After a reset: broadcasts and SRT ports of inputs no longer stored end as if the inputs were deleted. */
+  inputsRemoved(): void {
+    for (const uid of new Set([...this.broadcasts.keys(), ...this.waiting.keys()])) {
+      if (!this.deps.inputs.findByUid(uid)) this.inputDeleted(uid);
+    }
+    this.srt?.prune();
   }
 
   // ---- inside ----

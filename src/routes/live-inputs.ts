@@ -3,9 +3,10 @@
 // /client/v4/accounts/:account_id/stream. The RTMP ingest itself is src/live.
 //
 // Which protocols work: RTMP, at rtmp://HOST:RTMP_PORT/live/ with the input's stream key (the
-// `rtmps` object; Ministream has no TLS, so the URL is rtmp://). The `srt`, `webRTC` and
-// `webRTCPlayback` objects are returned with URLs on this host so that apps can read them, but
-// nothing listens for SRT, and the WebRTC paths answer 501.
+// `rtmps` object; Ministream has no TLS, so the URL is rtmp://), and SRT at srt://HOST:<the input's
+// own port> with its passphrase (the `srt` object; see src/live/srt-ingest.ts for why one port per
+// input). `srtPlayback`, `webRTC` and `webRTCPlayback` are returned with URLs on this host so that
+// apps can read them, but nothing serves SRT playback, and the WebRTC paths answer 501.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -27,8 +28,8 @@ const IDEMPOTENCY_KEY_BYTES = 255;
 const IDEMPOTENCY_TTL_MS = 6 * 3_600_000;
 /** Cloudflare: at most 50 outputs per input. */
 const MAX_OUTPUTS = 50;
-/** Cloudflare's SRT port (live.cloudflare.com:778). Nothing listens on it here. */
-const SRT_PORT = 778;
+/** Cloudflare's SRT port (live.cloudflare.com:778), shown when SRT is off here (nothing listens on it). */
+const CLOUDFLARE_SRT_PORT = 778;
 
 const InputParams = Type.Object({
   account_id: Type.String({ minLength: 1, maxLength: 32 }),
@@ -110,7 +111,8 @@ export function presentLiveInput(input: LiveInputRecord, origin: string, rtmpPor
   const host = new URL(origin).hostname;
   // Deliberate difference: Cloudflare's ingest is rtmps://live.cloudflare.com:443/live/; ours is plain RTMP on this host.
   const rtmp = `rtmp://${host}:${rtmpPort}/${RTMP_APP}/`;
-  const srt = `srt://${host}:${SRT_PORT}`;
+  // Deliberate difference: Cloudflare takes SRT for every input on port 778 (by streamid); here each input has its own port.
+  const srt = `srt://${host}:${input.srtPort ?? CLOUDFLARE_SRT_PORT}`;
   const { recording } = input;
   return {
     uid: input.uid,
@@ -129,7 +131,8 @@ export function presentLiveInput(input: LiveInputRecord, origin: string, rtmpPor
     rtmps: { url: rtmp, streamKey: input.streamKey },
     rtmpsPlayback: { url: rtmp, streamKey: input.playbackKey },
     srt: { url: srt, streamId: input.uid, passphrase: input.streamKey },
-    srtPlayback: { url: srt, streamId: `play${input.uid}`, passphrase: input.playbackKey },
+    // Nothing serves SRT playback here: the URL keeps Cloudflare's port.
+    srtPlayback: { url: `srt://${host}:${CLOUDFLARE_SRT_PORT}`, streamId: `play${input.uid}`, passphrase: input.playbackKey },
     webRTC: { url: `${origin}/${input.streamKey}/webRTC/publish` },
     webRTCPlayback: { url: `${origin}/${input.uid}/webRTC/play` },
     // The live input's own playback URLs (its current broadcast, see live-delivery.ts).
@@ -198,7 +201,9 @@ export const liveInputRoutes: FastifyPluginAsync = async (plugin) => {
       const outcome = liveInputs.create(request.params.account_id, settings, key === undefined ? undefined : { key, ttlMs: IDEMPOTENCY_TTL_MS });
       // The same key again: the input it made, as it is now (the SDK's retries create nothing twice).
       if (outcome.kind === 'deleted') throw Errors.idempotencyKeyReused();
-      return ok(present(request, outcome.input));
+      // A new input gets its SRT port (and listener) before it is shown.
+      const input = outcome.kind === 'created' ? await live.inputCreated(outcome.input) : outcome.input;
+      return ok(present(request, input));
     },
   );
 
@@ -233,8 +238,7 @@ export const liveInputRoutes: FastifyPluginAsync = async (plugin) => {
       const input = findInput(account_id, live_input_identifier);
       const updated = liveInputs.update(account_id, input.uid, settingsFrom(request.body, input));
       if (!updated) throw Errors.liveInputNotFound();
-      live.inputChanged(updated);
-      return ok(present(request, updated));
+      return ok(present(request, await live.inputChanged(updated)));
     },
   );
 

@@ -44,6 +44,8 @@ export interface LiveInputRecord extends LiveInputSettings {
   /** The secret of rtmpsPlayback and srtPlayback. */
   playbackKey: string;
   status: LiveStatus | null;
+  /** The UDP port of the input's SRT listener, once one was given (src/live/srt-ingest.ts). */
+  srtPort: number | null;
 }
 
 export interface LiveOutputRecord {
@@ -114,6 +116,12 @@ export interface LiveInputStore {
   getOutput(inputUid: string, uid: string): LiveOutputRecord | undefined;
   setOutputEnabled(inputUid: string, uid: string, enabled: boolean): LiveOutputRecord | undefined;
   deleteOutput(inputUid: string, uid: string): boolean;
+  /** Enabled inputs of every account (the SRT listeners to open at start). */
+  enabledInputs(): LiveInputRecord[];
+  /** Ports given to inputs so far. */
+  srtPorts(): Set<number>;
+  /** Gives the input its SRT port; false when the input is gone. */
+  setSrtPort(uid: string, port: number): boolean;
 }
 
 /** A stream key in Cloudflare's shape: 32 hex characters, "k", 32 hex characters. */
@@ -139,6 +147,7 @@ interface InputRow {
   stream_key: string;
   playback_key: string;
   status: LiveStatus | null;
+  srt_port: number | null;
 }
 
 const inputFromRow = (r: InputRow): LiveInputRecord => ({
@@ -161,6 +170,7 @@ const inputFromRow = (r: InputRow): LiveInputRecord => ({
   streamKey: r.stream_key,
   playbackKey: r.playback_key,
   status: r.status,
+  srtPort: r.srt_port,
 });
 
 /** The settings as named SQL parameters. */
@@ -213,6 +223,9 @@ function prepareStatements(db: Db) {
     byPlaybackKey: db.prepare('SELECT * FROM live_inputs WHERE playback_key = ?'),
     list: db.prepare('SELECT * FROM live_inputs WHERE account_id = ? ORDER BY created DESC'),
     connected: db.prepare("SELECT * FROM live_inputs WHERE status IN ('connected', 'reconnected')"),
+    enabled: db.prepare('SELECT * FROM live_inputs WHERE enabled = 1 ORDER BY created'),
+    srtPorts: db.prepare('SELECT srt_port FROM live_inputs WHERE srt_port IS NOT NULL').pluck(),
+    setSrtPort: db.prepare('UPDATE live_inputs SET srt_port = ? WHERE uid = ?'),
     // Read-only look at the videos table (its writes all go through the VideoStore).
     liveVideos: db.prepare(
       "SELECT account_id AS accountId, uid AS videoUid, live_input AS inputUid FROM videos WHERE state = 'live-inprogress' AND live_input IS NOT NULL",
@@ -346,5 +359,17 @@ export class SqliteLiveInputStore implements LiveInputStore {
 
   deleteOutput(inputUid: string, uid: string): boolean {
     return this.stmts.deleteOutput.run(inputUid, uid).changes > 0;
+  }
+
+  enabledInputs(): LiveInputRecord[] {
+    return (this.stmts.enabled.all() as InputRow[]).map(inputFromRow);
+  }
+
+  srtPorts(): Set<number> {
+    return new Set(this.stmts.srtPorts.all() as number[]);
+  }
+
+  setSrtPort(uid: string, port: number): boolean {
+    return this.stmts.setSrtPort.run(port, uid).changes > 0;
   }
 }

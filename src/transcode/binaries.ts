@@ -1,9 +1,11 @@
 // Finds ffmpeg and ffprobe: FFMPEG_PATH / FFPROBE_PATH, else the system's (on PATH), else the binaries
-// that `npm install` brought with @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe.
+// that `npm install` brought with @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe. Also
+// Haivision's srt-live-transmit (Debian: srt-tools), which SRT ingest needs; no npm package ships it,
+// so without it SRT is off and everything else works.
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 export type BinarySource = 'env' | 'system' | 'npm';
 
@@ -17,6 +19,8 @@ export interface ResolvedBinary {
 export interface MediaTools {
   ffmpeg: ResolvedBinary;
   ffprobe: ResolvedBinary;
+  /** srt-live-transmit, or null when neither SRT_LIVE_TRANSMIT_PATH nor PATH has one. */
+  srtLiveTransmit: ResolvedBinary | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -66,10 +70,27 @@ function resolveOne(name: 'ffmpeg' | 'ffprobe', envVar: string, pkg: string, env
   throw new Error(`${name} not found: set ${envVar}, install ffmpeg, or reinstall ${pkg}`);
 }
 
-/** Resolves both tools once; the server calls this at start and logs which it uses. */
+/** srt-live-transmit prints its version on stderr ("SRT Library version: 1.5.1, ..."); null when it does not run. */
+function srtVersionOf(path: string): string | null {
+  const run = spawnSync(path, ['-version'], { encoding: 'utf8', timeout: 10_000 });
+  if (run.error || run.status !== 0) return null;
+  const line = `${run.stdout}\n${run.stderr}`.split('\n').find((l) => /version/i.test(l));
+  return line?.trim() ?? 'srt-live-transmit';
+}
+
+function resolveSrtLiveTransmit(env: NodeJS.ProcessEnv): ResolvedBinary | null {
+  const fromEnv = env.SRT_LIVE_TRANSMIT_PATH;
+  const path = fromEnv || onPath('srt-live-transmit', env);
+  if (!path) return null;
+  const version = srtVersionOf(path);
+  return version === null ? null : { path, source: fromEnv ? 'env' : 'system', version };
+}
+
+/** Resolves the tools once; the server calls this at start and logs which it uses. */
 export function resolveMediaTools(env: NodeJS.ProcessEnv = process.env): MediaTools {
   return {
     ffmpeg: resolveOne('ffmpeg', 'FFMPEG_PATH', '@ffmpeg-installer/ffmpeg', env),
     ffprobe: resolveOne('ffprobe', 'FFPROBE_PATH', '@ffprobe-installer/ffprobe', env),
+    srtLiveTransmit: resolveSrtLiveTransmit(env),
   };
 }

@@ -1,7 +1,8 @@
 // Our small typed runner for ffmpeg and ffprobe. It replaces fluent-ffmpeg (deprecated on npm and
 // archived in 2025; its author advises spawning ffmpeg directly): argument arrays, never a shell,
 // progress read from `-progress pipe:1`, ffprobe output read as JSON.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
 export class FfmpegError extends Error {
   constructor(
@@ -21,6 +22,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Kill the process after this many milliseconds. */
   timeoutMs?: number;
+  /** Fed to the process's standard input (read it with `-i pipe:0`); its end is the input's end. */
+  stdin?: Readable;
 }
 
 const STDERR_TAIL_BYTES = 8192;
@@ -33,7 +36,12 @@ interface Captured {
 /** Spawns a binary with an argument array and collects its output; rejects on a non-zero exit. */
 function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (line: string) => void } = {}): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+    const child = spawn(bin, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal: opts.signal }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (opts.stdin && child.stdin) {
+      // A process that exits before its input ends closes the pipe: that is its exit to report, not an error of ours.
+      child.stdin.on('error', () => undefined);
+      opts.stdin.pipe(child.stdin);
+    }
     let stdout = '';
     let stderrTail = '';
     let pending = '';

@@ -1,5 +1,5 @@
-// What live tests need around Ministream: an encoder (ffmpeg pushing a clip in real time), an RTMP
-// receiver standing for a simulcast target (ffmpeg listening), and a webhook receiver.
+// What live tests need around Ministream: an encoder (ffmpeg pushing a clip in real time, over RTMP
+// or SRT), an RTMP receiver standing for a simulcast target (ffmpeg listening), and a webhook receiver.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
@@ -26,6 +26,17 @@ function run(args: string[]): FfmpegProcess {
 /** An encoder: pushes `file` in real time (-re) to `url` (rtmp://host:port/live/<key>), looped when asked. */
 export function pushClip(url: string, file: string, opts: { loop?: boolean } = {}): FfmpegProcess {
   return run(['-re', ...(opts.loop ? ['-stream_loop', '-1'] : []), '-i', file, '-c', 'copy', '-f', 'flv', url]);
+}
+
+/** The srt:// URL an encoder pushes to, from an input's `srt` object ({url, streamId, passphrase}). */
+export function srtPushUrl(srt: { url?: string; streamId?: string; passphrase?: string }, passphrase = srt.passphrase): string {
+  // pkt_size 1316: seven MPEG-TS packets per SRT packet, as encoders send them.
+  return `${srt.url}?streamid=${srt.streamId}&passphrase=${passphrase}&pkt_size=1316`;
+}
+
+/** An encoder pushing `file` in real time over SRT (caller mode, MPEG-TS), as OBS and ffmpeg do. */
+export function pushClipSrt(url: string, file: string): FfmpegProcess {
+  return run(['-re', '-i', file, '-c', 'copy', '-f', 'mpegts', url]);
 }
 
 /** An encoder pushing Sorenson H.263 (FLV's own codec, not H.264) for `seconds`. */

@@ -15,8 +15,9 @@ export interface TestServer extends RunningMinistream {
 }
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  // rtmpPort 0: every test server gets its own free RTMP port, so parallel suites never race for 1935.
-  const server = await startMinistream({ ...DEFAULTS, port: 0, rtmpPort: 0, inMemory: true, logLevel: 'silent', ...overrides });
+  // rtmpPort 0: every test server gets its own free RTMP port, so parallel suites never race for 1935
+  // (and free SRT ports, for the same reason).
+  const server = await startMinistream({ ...DEFAULTS, port: 0, rtmpPort: 0, srtPortBase: 0, inMemory: true, logLevel: 'silent', ...overrides });
   const apiBase = `${server.url}/client/v4`;
   return {
     ...server,

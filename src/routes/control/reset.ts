@@ -26,7 +26,7 @@ const ResetResult = Type.Object({
 
 export const resetRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { control } = app.ministream;
+  const { control, live } = app.ministream;
 
   app.post(
     '/_ministream/reset',
@@ -44,6 +44,8 @@ export const resetRoutes: FastifyPluginAsync = async (plugin) => {
       const accountId = request.body?.account_id ?? request.query.account_id;
       const reseed = request.body?.reseed ?? request.query.reseed;
       const result = await control.reset(accountId, { reseed });
+      // Encoders pushing to inputs that are gone are cut, their SRT ports closed.
+      live.inputsRemoved();
       request.log.info({ accountId: result.accountId, deleted: result.deleted }, 'control: reset');
       return ok({ accountId: result.accountId, videos: result.videoUids.length, deleted: result.deleted, seeded: result.seeded });
     },
