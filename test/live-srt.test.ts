@@ -83,7 +83,7 @@ describe.skipIf(!hasSrt)('SRT ingest', () => {
     await waitFor(() => cf.stream.liveInputs.get(input.uid!, { account_id: account }), (i) => i.status === 'client_disconnect', 15_000, 100);
     const recording = await waitFor(() => cf.stream.get(live!.uid!, { account_id: account }), (v) => v.status?.state === 'ready' || v.status?.state === 'error', 30_000, 200);
     expect(recording.status?.state).toBe('ready');
-    // The relay reads about a second of the stream before it republishes it; that second is kept.
+    // The relay reads a fraction of a second of the stream before it republishes it; that part is kept.
     expect(recording.duration).toBeGreaterThan(6.5);
     expect(recording.duration).toBeLessThan(8.6);
     expect((await statusOf(server, input)).history.map((h) => h.status)).toEqual(['connected', 'client_disconnect']);
