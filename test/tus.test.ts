@@ -9,7 +9,7 @@ import { expectSchema } from './helpers/openapi.js';
 import { runCli } from './helpers/process.js';
 import { freshAccount, media, startTestServer, type TestServer } from './helpers/server.js';
 import { MiB, fileBytes, runTus, sha256, tusBody, tusStatus } from './helpers/tus.js';
-import { LANDED_STATES } from './helpers/wait.js';
+import { LANDED_STATES, waitFor } from './helpers/wait.js';
 
 let server: TestServer;
 let cf: Cloudflare;
@@ -47,7 +47,10 @@ describe('tus upload with tus-js-client', () => {
     expect(LANDED_STATES).toContain(video.status?.state);
     expect(video.size).toBe(noise.length);
     expect(video.meta).toEqual({ name: 'noise.mp4', filetype: 'video/mp4' });
-    expect(video.input).toEqual({ width: 640, height: 360 });
+    // The encode job probes the upload (the final PATCH does not wait for it): -1 until then, as on Cloudflare.
+    const probed = await waitFor(() => cf.stream.get(result.mediaId!, { account_id: account }), (v) => v.input?.width !== -1);
+    expect(probed.input).toEqual({ width: 640, height: 360 });
+    expect(probed.duration).toBeCloseTo(2, 0);
     expect(sha256(readFileSync(original(server, result.mediaId!)))).toBe(sha256(noise));
     // The tus folder keeps nothing of a finished upload.
     expect(existsSync(join(server.dataDir, 'tus', result.mediaId!))).toBe(false);
@@ -253,16 +256,19 @@ describe('refusals', () => {
   it('ends a tus upload that is not a video in state error, ERR_NON_VIDEO', async () => {
     const account = freshAccount();
     const { mediaId } = await runTus(fileBytes(media('notes.txt')), { endpoint: server.streamUrl(account) });
-    const v = await cf.stream.get(mediaId!, { account_id: account });
+    // The encode job finds it is no video (as Cloudflare's processing does, after the upload).
+    const v = await waitFor(() => cf.stream.get(mediaId!, { account_id: account }), (video) => video.status?.state === 'error');
     expect(v.status).toMatchObject({ state: 'error', errorReasonCode: 'ERR_NON_VIDEO' });
+    expect(existsSync(original(server, mediaId!))).toBe(false);
     expect(v.readyToStream).toBe(false);
   });
 
   it('ends a video longer than its maxDurationSeconds in state error, ERR_DURATION_EXCEED_CONSTRAINT', async () => {
     const account = freshAccount();
     const { mediaId } = await runTus(fileBytes(media('small.mp4')), { endpoint: server.streamUrl(account), metadata: { maxdurationseconds: '1' } });
-    const v = await cf.stream.get(mediaId!, { account_id: account });
+    const v = await waitFor(() => cf.stream.get(mediaId!, { account_id: account }), (video) => video.status?.state !== 'queued' && video.status?.state !== 'inprogress');
     expect(v.status).toMatchObject({ state: 'error', errorReasonCode: 'ERR_DURATION_EXCEED_CONSTRAINT' });
+    expect(existsSync(original(server, mediaId!))).toBe(false);
     expect(v.duration).toBeCloseTo(2, 0);
   });
 });

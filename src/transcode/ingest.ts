@@ -1,11 +1,12 @@
 // Takes a finished upload file, probes it, and turns it into a queued video (or refuses it, or
 // marks the video errored). Shared by every upload path: basic, tus, direct creator uploads, copies.
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Errors, VideoErrorReasons, type VideoErrorReason } from '../errors.js';
 import { newUid, nowTimestamp } from '../store/clock.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { NewVideo, VideoRecord, VideoStore } from '../store/video-types.js';
-import { inspectMedia, type VideoFacts } from './inspect.js';
+import { inspectMedia, type NotAVideo, type VideoFacts } from './inspect.js';
 import type { JobQueue } from './job-runner.js';
 
 export interface IngestDeps {
@@ -32,14 +33,13 @@ export interface NewVideoUpload {
 /** Cloudflare refuses anything shorter than a tenth of a second. */
 const MIN_DURATION_SECONDS = 0.1;
 
+/** What a probe tells about a video, as its record's fields. */
+function probedPatch(facts: VideoFacts) {
+  return { duration: Math.round(facts.duration * 1000) / 1000, inputWidth: facts.width, inputHeight: facts.height };
+}
+
 function factsPatch(facts: VideoFacts, size: number) {
-  return {
-    duration: Math.round(facts.duration * 1000) / 1000,
-    inputWidth: facts.width,
-    inputHeight: facts.height,
-    size,
-    uploaded: nowTimestamp(),
-  };
+  return { ...probedPatch(facts), size, uploaded: nowTimestamp() };
 }
 
 /** What is wrong with a probed video given its upload's constraints, if anything. */
@@ -79,6 +79,12 @@ export interface PendingUpload {
   size: number;
   /** Direct creator uploads refuse a non-video at once; tus and copies end in state `error`. */
   refuseNonVideo: boolean;
+  /**
+   * Queue the video without probing it first: the encode job probes it (see settleProbe). tus uses
+   * it so that the final PATCH is answered without waiting for ffprobe (~90 ms); `duration` and
+   * `input` read -1 until the job has looked, as on Cloudflare right after an upload.
+   */
+  probeInJob?: boolean;
 }
 
 /** Marks a video errored with one of Cloudflare's reasons. */
@@ -95,6 +101,7 @@ export function failVideo(videos: VideoStore, video: VideoRecord, reason: VideoE
 /** Completes a video that already exists (pendingupload or downloading) with its uploaded file. */
 export async function completePendingVideo(deps: IngestDeps, req: PendingUpload): Promise<VideoRecord> {
   const { video } = req;
+  if (req.probeInJob && !req.refuseNonVideo) return queueUnprobed(deps, req);
   const facts = await inspectMedia(deps.ffprobePath, req.file);
   if (facts.kind !== 'video') {
     await rm(req.file, { force: true });
@@ -114,4 +121,33 @@ export async function completePendingVideo(deps: IngestDeps, req: PendingUpload)
     deps.queue.enqueue({ kind: ENCODE_JOB, accountId: queued.accountId, videoUid: queued.uid, payload: { facts } });
     return queued;
   });
+}
+
+/** The bytes are in: the video is queued with its encode job, which probes it first. */
+async function queueUnprobed(deps: IngestDeps, { video, file, size }: PendingUpload): Promise<VideoRecord> {
+  const sourceFile = await deps.media.adoptOriginal(video.uid, file);
+  return deps.transaction(() => {
+    const queued = deps.videos.update(video.accountId, video.uid, { state: 'queued', size, uploaded: nowTimestamp(), sourceFile });
+    if (!queued) return video; // deleted while its bytes were arriving
+    deps.queue.enqueue({ kind: ENCODE_JOB, accountId: queued.accountId, videoUid: queued.uid });
+    return queued;
+  });
+}
+
+/**
+ * The encode job probed a video queued unprobed: records what it found, or fails the video as the
+ * upload would have (not a video, too short, longer than its maxDurationSeconds) and removes its
+ * bytes. Returns the video when it can be encoded.
+ */
+export async function settleProbe(deps: Pick<IngestDeps, 'videos' | 'media'>, video: VideoRecord, facts: VideoFacts | NotAVideo): Promise<VideoRecord | undefined> {
+  const fail = async (reason: VideoErrorReason, patch: Partial<VideoRecord>) => {
+    failVideo(deps.videos, video, reason, patch);
+    // Errored videos take no storage on Cloudflare; their bytes are not kept here either.
+    if (video.sourceFile) await rm(join(deps.media.videoDir(video.uid), video.sourceFile), { force: true });
+    return undefined;
+  };
+  if (facts.kind !== 'video') return fail(VideoErrorReasons.nonVideo, {});
+  const broken = constraintBroken(facts, video.maxDurationSeconds);
+  if (broken) return fail(broken, probedPatch(facts));
+  return deps.videos.update(video.accountId, video.uid, probedPatch(facts));
 }
