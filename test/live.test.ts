@@ -3,7 +3,7 @@
 // and disconnected; the recording becomes a ready video. Wrong keys, disabled inputs and unsupported
 // codecs are refused; an encoder killed mid-stream leaves a consistent state, and one that comes back
 // within the timeout continues the same recording.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +150,52 @@ describe('an encoder pushes to a live input', () => {
     const { history } = await statusOf(input);
     expect(history.map((h) => h.status)).toEqual(['connected', 'client_disconnect']);
     expect(history[0]!.videoUid).toBe(live!.uid);
+  });
+});
+
+describe('live instant clips', () => {
+  it('serves clip.m3u8 and clip.mp4 of a window of the broadcast, by the video id', async () => {
+    const account = freshAccount();
+    const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
+    const encoder = pushClip(pushUrl(input), media('live.mp4'));
+    const [live] = await waitFor(() => inputVideos(account, input), (v) => v[0]?.readyToStream === true, 20_000, 100);
+    // No API key needed (Cloudflare's): plain GETs on the video's id, once 4 s are recorded.
+    const clip = await waitFor(() => get(`/${live!.uid}/manifest/clip.m3u8?time=1s&duration=3s`), (r) => r.status === 200, 15_000, 250);
+    expect(clip.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    const playlist = parseMedia(await clip.text());
+    expect(playlist.ended).toBe(true);
+    const covered = playlist.segments.reduce((sum, seg) => sum + seg.duration, 0);
+    expect(covered).toBeGreaterThanOrEqual(3);
+    expect(covered).toBeLessThanOrEqual(3 + 2 * 2.1);
+    const segment = await get(`/${live!.uid}/manifest/${playlist.segments[0]!.uri}`);
+    expect(segment.status).toBe(200);
+    expect(segment.headers.get('content-type')).toBe('video/mp2t');
+
+    const asked = Date.now();
+    const mp4 = await get(`/${live!.uid}/clip.mp4?time=1s&duration=3s&filename=clip.mp4`);
+    expect(mp4.status).toBe(200);
+    console.log(`live: a 3-s clip.mp4 answered in ${Date.now() - asked} ms`);
+    expect(mp4.headers.get('content-type')).toBe('video/mp4');
+    expect(mp4.headers.get('content-disposition')).toBe('attachment; filename="clip.mp4"');
+    const file = join(work, 'instant-clip.mp4');
+    writeFileSync(file, Buffer.from(await mp4.arrayBuffer()));
+    const probe = await ffprobe(ffprobePath, file);
+    expect(probe.streams.map((st) => st.codec_name).sort()).toEqual(['aac', 'h264']);
+    // A stream-copy cut: it starts on the keyframe at or before 1 s (the clip has one a second).
+    expect(Number(probe.format.duration)).toBeGreaterThan(2.5);
+    expect(Number(probe.format.duration)).toBeLessThan(4.2);
+    // Clips use no storage: nothing is left in the incoming folder.
+    expect(readdirSync(join(server.dataDir, 'incoming')).filter((n) => n.includes('-clip-'))).toEqual([]);
+
+    // Cloudflare's rules: the video's id only, at most 60 s, within what was recorded.
+    expect((await get(`/${input.uid}/manifest/clip.m3u8?time=1s&duration=3s`)).status).toBe(404);
+    expect((await get(`/${live!.uid}/manifest/clip.m3u8?time=1s&duration=61s`)).status).toBe(400);
+    expect((await get(`/${live!.uid}/manifest/clip.m3u8?time=1s`)).status).toBe(400);
+    const past = await get(`/${live!.uid}/clip.mp4?time=900s&duration=10s`);
+    expect(past.status).toBe(400);
+    expect(await past.json()).toMatchObject({ success: false, errors: [{ code: 10005, message: expect.stringMatching(/ends past what the broadcast has recorded so far/) }] });
+    encoder.child.kill('SIGKILL');
+    await encoder.exited;
   });
 });
 

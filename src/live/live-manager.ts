@@ -15,6 +15,7 @@ import { enqueueLiveEvent, LiveErrors, type LiveError, type LiveEventType } from
 import { LIVE_FILES, planLiveLadder, startLiveTranscoder, type RunningTranscoder } from './live-transcoder.js';
 import { LIVE_RECORDING_JOB } from './recording.js';
 import { RTMP_APP, RtmpIngest, type IngestHandler, type MediaInfo, type PublishSession } from './rtmp-server.js';
+import { SegmentIndexer } from './segment-index.js';
 import { Simulcast } from './simulcast.js';
 import { SrtIngest } from './srt-ingest.js';
 
@@ -338,7 +339,7 @@ export class LiveManager implements IngestHandler {
     await b.previous;
     if (this.broadcasts.get(b.input.uid) !== b) return; // gone meanwhile
     const rungs = planLiveLadder(info.width, info.height);
-    b.transcoder = startLiveTranscoder({
+    const transcoder = startLiveTranscoder({
       ffmpegPath: this.deps.ffmpegPath,
       source: this.sourceUrl(b.input),
       outDir: dir,
@@ -346,6 +347,10 @@ export class LiveManager implements IngestHandler {
       hasAudio: info.audioCodec !== null,
       onError: (err) => this.deps.log.error({ input: b.input.uid, video: videoUid, err: err.message }, 'live: transcoder failed'),
     });
+    // The broadcast's timeline, for instant clips: indexed until the transcoder's last segment.
+    const indexer = new SegmentIndexer(dir, 'v0.m3u8');
+    indexer.start();
+    b.transcoder = { ...transcoder, done: transcoder.done.then(() => indexer.stop()) };
     this.deps.videos.update(b.input.accountId, videoUid, { inputWidth: info.width || -1, inputHeight: info.height || -1 });
     this.deps.log.info({ input: b.input.uid, video: videoUid, rungs: rungs.map((r) => `${r.width}x${r.height}${r.copy ? ' (copy)' : ''}`) }, 'live: transcoding');
     this.markPlayable(b, join(dir, 'v0.m3u8')).catch((err: unknown) => this.deps.log.error({ input: b.input.uid, err }, 'live: marking the video playable failed'));

@@ -3,13 +3,15 @@
 // live input's uid, the live video's uid, or a signed token naming either. The same paths serve
 // recorded videos through delivery.ts and player.ts; a route constraint sends a request here only
 // when its first path segment names a broadcast that is on (LiveManager.target), so both can stay.
-// Also /<id>/lifecycle (Cloudflare's: is it an input, which video is live), the WebRTC paths (501),
-// and Ministream's own /_ministream/live_inputs/<id>/status (the status and its history).
+// Also live instant clips (/<video id>/manifest/clip.m3u8 and /<video id>/clip.mp4, with
+// ?time=&duration=; src/live/instant-clip.ts), /<id>/lifecycle (Cloudflare's: is it an input, which
+// video is live), the WebRTC paths (501), and Ministream's own /_ministream/live_inputs/<id>/status
+// (the status and its history).
 //
 // Access follows Cloudflare: by the input's id, the input's recording.requireSignedURLs and
 // recording.allowedOrigins apply; by the video's id, the video's own (copied from the input).
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConstraintStrategy } from 'find-my-way';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,6 +20,7 @@ import { decodeJwt } from 'jose';
 import { JWS_SHAPE } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
+import { clipPlaylist, clipWindow, cutClipMp4, MAX_CLIP_SECONDS, parseSeconds } from '../live/instant-clip.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
 import type { VideoRecord } from '../store/video-types.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
@@ -105,6 +108,7 @@ const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
 const Flag = Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')]));
 const PlayerQuery = Type.Object({ autoplay: Flag, muted: Flag, loop: Flag, controls: Flag });
 const WebRtcParams = Type.Object({ id: Type.String(), action: Type.String() });
+const ClipQuery = Type.Object({ time: Type.String(), duration: Type.String(), filename: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,120}$' })) });
 const StatusHistory = Type.Object({
   uid: Type.String(),
   status: NullableOut(Type.String()),
@@ -151,6 +155,45 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     if (size === undefined) throw Errors.deliveryNotFound();
     // A segment, once listed, never changes.
     return reply.type('video/mp2t').header('content-length', size).header('cache-control', 'public, max-age=86400, immutable').send(createReadStream(path));
+  });
+
+  /** The clip a request asks for: the live video's window, checked (Cloudflare: by the video's id only, at most 60 s). */
+  const clipRequest = async (request: FastifyRequest, id: string, query: { time: string; duration: string }) => {
+    const view = await liveGate(app, request, id);
+    if (id === view.target.inputUid) throw Errors.deliveryNotFound();
+    const time = parseSeconds(query.time);
+    const duration = parseSeconds(query.duration);
+    if (time === undefined) throw Errors.validation('querystring.time must be a number of seconds, e.g. 600s');
+    if (duration === undefined || duration <= 0 || duration > MAX_CLIP_SECONDS) {
+      throw Errors.validation(`querystring.duration must be a number of seconds above 0 and at most ${MAX_CLIP_SECONDS}, e.g. 30s`);
+    }
+    const liveDir = liveFile(view, '.');
+    const window = await clipWindow(liveDir, time, duration);
+    if ('error' in window) throw Errors.validation(window.error);
+    return { view, liveDir, window, duration };
+  };
+
+  app.get('/:id/manifest/clip.m3u8', { constraints, schema: { operationId: 'ministream-live-clip-hls', params: Params, querystring: ClipQuery } }, async (request, reply) => {
+    const { window } = await clipRequest(request, request.params.id, request.query);
+    // Its segments are the live variant's (v0-NNNNN.ts, served above): relative URIs keep a token path.
+    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(clipPlaylist(window.segments));
+  });
+
+  app.get('/:id/clip.mp4', { constraints, schema: { operationId: 'ministream-live-clip-mp4', params: Params, querystring: ClipQuery } }, async (request, reply) => {
+    const { view, liveDir, window, duration } = await clipRequest(request, request.params.id, request.query);
+    const out = media.incomingPath(`${view.video.uid}-clip-${process.hrtime.bigint()}.mp4`);
+    try {
+      await cutClipMp4(app.ministream.tools.ffmpeg.path, liveDir, window, duration, out);
+    } catch (err) {
+      await rm(out, { force: true });
+      throw err;
+    }
+    const { size } = await stat(out);
+    const file = createReadStream(out);
+    // The clip uses no storage: its file goes once sent (or once the viewer leaves).
+    file.on('close', () => void rm(out, { force: true }));
+    if (request.query.filename) reply.header('content-disposition', `attachment; filename="${request.query.filename}"`);
+    return reply.type('video/mp4').header('content-length', size).header('cache-control', 'no-cache').send(file);
   });
 
   const titleOf = (video: VideoRecord) => (typeof video.meta.name === 'string' && video.meta.name ? video.meta.name : video.uid);
