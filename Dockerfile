@@ -39,7 +39,8 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-# HTTP, RTMP ingest, and the SRT ports of the first 20 live inputs (one UDP port per input from 7780).
+# HTTP, RTMP ingest, and the SRT ports of the first 10 live inputs (two UDP ports per input from 7780:
+# one to push to, one to play from).
 EXPOSE 8789 1935 7780-7799/udp
 # No curl in the slim image: node's fetch does it. Follows MINISTREAM_PORT if it is changed.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \

@@ -40,8 +40,8 @@ export interface Config {
   /** Seconds a live input may stay disconnected before its broadcast ends, when recording.timeoutSeconds is 0. */
   liveTimeoutSeconds: number;
   /**
-   * First UDP port of the SRT listeners, one per enabled live input (0: free ports picked by the
-   * system, kept per input); null: no SRT ingest.
+   * First UDP port of the SRT listeners, two per enabled live input (ingest and playback; 0: free
+   * ports picked by the system, kept per input); null: no SRT.
    */
   srtPortBase: number | null;
 }
@@ -74,7 +74,7 @@ const OPTIONS: OptionSpec[] = [
   { key: 'seed', flag: 'seed', env: 'MINISTREAM_SEED', kind: 'string', defaultText: 'none', help: 'Folder of media files (mp4, mov, mkv, webm...) ingested as videos at start, once each' },
   { key: 'seedAccount', flag: 'seed-account', env: 'MINISTREAM_SEED_ACCOUNT', kind: 'string', defaultText: 'seed', help: 'Account that the --seed videos belong to' },
   { key: 'rtmpPort', flag: 'rtmp-port', env: 'MINISTREAM_RTMP_PORT', kind: 'number', defaultText: '1935', help: 'RTMP port live inputs are pushed to (0 picks a free port)' },
-  { key: 'srtPortBase', flag: 'srt-port-base', env: 'MINISTREAM_SRT_PORT_BASE', kind: 'port-or-off', defaultText: '7780', help: 'First UDP port of the SRT listeners, one per live input (0: free ports; off: no SRT ingest)' },
+  { key: 'srtPortBase', flag: 'srt-port-base', env: 'MINISTREAM_SRT_PORT_BASE', kind: 'port-or-off', defaultText: '7780', help: 'First UDP port of the SRT listeners, two per live input: push and play (0: free ports; off: no SRT)' },
   { key: 'liveTimeoutSeconds', flag: 'live-timeout', env: 'MINISTREAM_LIVE_TIMEOUT', kind: 'number', defaultText: '10', help: 'Seconds a disconnected live input may reconnect to the same broadcast (recording.timeoutSeconds 0)' },
   { key: 'maxBasicUploadBytes', flag: 'max-basic-upload-bytes', env: 'MINISTREAM_MAX_BASIC_UPLOAD_BYTES', kind: 'number', defaultText: '200000000', help: 'Largest basic upload (Cloudflare: 200 MB); larger gets 413' },
 ];

@@ -55,7 +55,8 @@ describe('live inputs (SDK)', () => {
     // SRT: the input's own port when srt-live-transmit is installed, else Cloudflare's 778 (nothing listens).
     const srtUrl = server.app.ministream.live.srtEnabled ? expect.stringMatching(new RegExp(`^srt://${host}:(?!778$)\\d+$`)) : `srt://${host}:778`;
     expect(created.srt).toMatchObject({ url: srtUrl, streamId: created.uid, passphrase: created.rtmps?.streamKey });
-    expect(created.srtPlayback).toMatchObject({ url: `srt://${host}:778`, passphrase: created.rtmpsPlayback?.streamKey });
+    expect(created.srtPlayback).toMatchObject({ url: srtUrl, passphrase: created.rtmpsPlayback?.streamKey });
+    if (server.app.ministream.live.srtEnabled) expect(created.srtPlayback?.url).not.toBe(created.srt?.url);
     expect(created.webRTC?.url).toBe(`${server.url}/${created.rtmps?.streamKey}/webRTC/publish`);
     expect(created.webRTCPlayback?.url).toBe(`${server.url}/${created.uid}/webRTC/play`);
     expect(created.playback).toEqual({ hls: `${server.url}/${created.uid}/manifest/video.m3u8`, dash: `${server.url}/${created.uid}/manifest/video.mpd` });

@@ -1,15 +1,16 @@
-// SRT ingest end to end: ffmpeg pushes MPEG-TS over SRT (caller mode) to the `srt` URL, streamid
-// and passphrase the SDK returned; the broadcast goes live and is recorded as over RTMP. A wrong
-// passphrase, a disabled and a deleted input are refused; an encoder killed mid-stream leaves a
-// consistent state; an input keeps its port across a restart.
+// SRT end to end: ffmpeg pushes MPEG-TS over SRT (caller mode) to the `srt` URL, streamid and
+// passphrase the SDK returned; the broadcast goes live and is recorded as over RTMP. A viewer plays
+// it from `srtPlayback`. A wrong passphrase, a disabled and a deleted input are refused; an encoder
+// killed mid-stream leaves a consistent state; an input keeps its ports across a restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Cloudflare from 'cloudflare';
 import { resolveMediaTools } from '../src/transcode/binaries.js';
+import { ffprobe } from '../src/transcode/ffmpeg.js';
 import { parseMaster, parseMedia } from './helpers/hls.js';
-import { pushClipSrt, srtPushUrl } from './helpers/live.js';
+import { pushClip, pushClipSrt, srtPushUrl, srtViewer } from './helpers/live.js';
 import { expectSchema } from './helpers/openapi.js';
 import { freshAccount, media, startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -119,6 +120,29 @@ describe.skipIf(!hasSrt)('SRT ingest', () => {
     expect(deleted.code).not.toBe(0);
   });
 
+  it('plays a broadcast to an SRT viewer from srtPlayback, with the playback passphrase', async () => {
+    const account = freshAccount();
+    const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
+    expect(srtPort({ srt: input.srtPlayback } as LiveInput)).not.toBe(srtPort(input));
+    expect(input.srtPlayback!.passphrase).toBe(input.rtmpsPlayback!.streamKey);
+    // Pushed over RTMP, played over SRT.
+    const encoder = pushClip(`${input.rtmps!.url}${input.rtmps!.streamKey}`, media('live.mp4'), { loop: true });
+    await waitFor(() => statusOf(server, input), (s) => s.connected, 20_000, 100);
+    const out = join(work, 'srt-viewer.ts');
+    const viewer = await srtViewer(srtPushUrl(input.srtPlayback!), 3, out).exited;
+    expect(viewer.code, viewer.stderr).toBe(0);
+    const probe = await ffprobe(resolveMediaTools().ffprobe.path, out);
+    expect(probe.streams.map((st) => st.codec_name).sort()).toEqual(['aac', 'h264']);
+    expect(Number(probe.format.duration)).toBeGreaterThan(2);
+    // The ingest passphrase does not open playback; the port takes a viewer again after one left.
+    const wrong = await srtViewer(srtPushUrl(input.srtPlayback!, input.srt!.passphrase), 1, join(work, 'srt-wrong.ts')).exited;
+    expect(wrong.code).not.toBe(0);
+    const again = await srtViewer(srtPushUrl(input.srtPlayback!), 1, join(work, 'srt-again.ts')).exited;
+    expect(again.code, again.stderr).toBe(0);
+    encoder.child.kill('SIGKILL');
+    await encoder.exited;
+  });
+
   it('a reset cuts the encoder of an input it removes and closes its port', async () => {
     const account = freshAccount();
     const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
@@ -136,7 +160,7 @@ describe.skipIf(!hasSrt)('SRT ingest', () => {
     expect(again.code).not.toBe(0);
   });
 
-  it('keeps an input on its SRT port across a restart', async () => {
+  it('keeps an input on its SRT ports across a restart', async () => {
     const dataDir = join(work, 'restart');
     let first: TestServer | undefined = await startTestServer({ encoding: 'fast', inMemory: false, dataDir });
     let second: TestServer | undefined;
@@ -148,6 +172,7 @@ describe.skipIf(!hasSrt)('SRT ingest', () => {
       second = await startTestServer({ encoding: 'fast', inMemory: false, dataDir });
       const again = await second.sdk().stream.liveInputs.get(input.uid!, { account_id: account });
       expect(again.srt).toEqual(input.srt);
+      expect(again.srtPlayback).toEqual(input.srtPlayback);
       const encoder = pushClipSrt(srtPushUrl(input.srt!), media('live.mp4'));
       const target = second;
       await waitFor(() => statusOf(target, input), (s) => s.connected, 20_000, 100);

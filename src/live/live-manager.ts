@@ -17,7 +17,7 @@ import { LIVE_RECORDING_JOB } from './recording.js';
 import { RTMP_APP, RtmpIngest, type IngestHandler, type MediaInfo, type PublishSession } from './rtmp-server.js';
 import { SegmentIndexer } from './segment-index.js';
 import { Simulcast } from './simulcast.js';
-import { SrtIngest } from './srt-ingest.js';
+import { SrtListeners } from './srt-listeners.js';
 
 export interface LiveConfig {
   /** RTMP port (0: a free one). */
@@ -93,8 +93,8 @@ export function broadcastName(input: LiveInputRecord, at: Date): string {
 
 export class LiveManager implements IngestHandler {
   private readonly ingest: RtmpIngest;
-  /** SRT listeners relaying into the RTMP ingest; undefined when SRT is off. */
-  private readonly srt: SrtIngest | undefined;
+  /** SRT ingest and playback, relayed through the RTMP server; undefined when SRT is off. */
+  private readonly srt: SrtListeners | undefined;
   private readonly broadcasts = new Map<string, Broadcast>();
   private readonly waiting = new Map<string, Waiting>();
   /** Input uids and live video uids -> the broadcast they name (live, or waiting for its encoder). */
@@ -109,9 +109,9 @@ export class LiveManager implements IngestHandler {
     this.ingest = new RtmpIngest(this, deps.log);
     const { srtPortBase, host } = deps.config;
     if (srtPortBase !== null && deps.srtLiveTransmitPath) {
-      this.srt = new SrtIngest({
+      this.srt = new SrtListeners({
         srtLiveTransmit: deps.srtLiveTransmitPath, ffmpegPath: deps.ffmpegPath, host, portBase: srtPortBase,
-        inputs: deps.inputs, rtmpUrl: (input) => this.sourceUrl(input), log: deps.log,
+        inputs: deps.inputs, rtmpUrl: (key) => this.rtmpUrl(key), log: deps.log,
       });
     }
   }
@@ -170,9 +170,14 @@ export class LiveManager implements IngestHandler {
 
   /** The URL Ministream's own ffmpeg processes play an input's broadcast from. */
   private sourceUrl(input: LiveInputRecord): string {
+    return this.rtmpUrl(input.streamKey);
+  }
+
+  /** A stream key's (or playback key's) broadcast on Ministream's RTMP server, from this machine. */
+  private rtmpUrl(key: string): string {
     const host = this.deps.config.host;
     const local = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-    return `rtmp://${local}:${this.rtmpPort}/${RTMP_APP}/${input.streamKey}`;
+    return `rtmp://${local}:${this.rtmpPort}/${RTMP_APP}/${key}`;
   }
 
   // ---- IngestHandler: the RTMP server asks ----

@@ -4,9 +4,9 @@
 //
 // Which protocols work: RTMP, at rtmp://HOST:RTMP_PORT/live/ with the input's stream key (the
 // `rtmps` object; Ministream has no TLS, so the URL is rtmp://), and SRT at srt://HOST:<the input's
-// own port> with its passphrase (the `srt` object; see src/live/srt-ingest.ts for why one port per
-// input). `srtPlayback`, `webRTC` and `webRTCPlayback` are returned with URLs on this host so that
-// apps can read them, but nothing serves SRT playback, and the WebRTC paths answer 501.
+// own port> with its passphrase (the `srt` object; `srtPlayback` plays from another port; see
+// src/live/srt-listeners.ts for why ports per input). `webRTC` and `webRTCPlayback` are returned
+// with URLs on this host so that apps can read them, but the WebRTC paths answer 501.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -28,7 +28,7 @@ const IDEMPOTENCY_KEY_BYTES = 255;
 const IDEMPOTENCY_TTL_MS = 6 * 3_600_000;
 /** Cloudflare: at most 50 outputs per input. */
 const MAX_OUTPUTS = 50;
-/** Cloudflare's SRT port (live.cloudflare.com:778), shown when SRT is off here (nothing listens on it). */
+/** Cloudflare's SRT port (live.cloudflare.com:778), shown when SRT is off here (nothing listens on it then). */
 const CLOUDFLARE_SRT_PORT = 778;
 
 const InputParams = Type.Object({
@@ -111,7 +111,8 @@ export function presentLiveInput(input: LiveInputRecord, origin: string, rtmpPor
   const host = new URL(origin).hostname;
   // Deliberate difference: Cloudflare's ingest is rtmps://live.cloudflare.com:443/live/; ours is plain RTMP on this host.
   const rtmp = `rtmp://${host}:${rtmpPort}/${RTMP_APP}/`;
-  // Deliberate difference: Cloudflare takes SRT for every input on port 778 (by streamid); here each input has its own port.
+  // Deliberate difference: Cloudflare takes SRT for every input on port 778 (by streamid); here each
+  // input has its own ports, one to push to and one to play from.
   const srt = `srt://${host}:${input.srtPort ?? CLOUDFLARE_SRT_PORT}`;
   const { recording } = input;
   return {
@@ -131,8 +132,7 @@ export function presentLiveInput(input: LiveInputRecord, origin: string, rtmpPor
     rtmps: { url: rtmp, streamKey: input.streamKey },
     rtmpsPlayback: { url: rtmp, streamKey: input.playbackKey },
     srt: { url: srt, streamId: input.uid, passphrase: input.streamKey },
-    // Nothing serves SRT playback here: the URL keeps Cloudflare's port.
-    srtPlayback: { url: `srt://${host}:${CLOUDFLARE_SRT_PORT}`, streamId: `play${input.uid}`, passphrase: input.playbackKey },
+    srtPlayback: { url: `srt://${host}:${input.srtPlaybackPort ?? CLOUDFLARE_SRT_PORT}`, streamId: `play${input.uid}`, passphrase: input.playbackKey },
     webRTC: { url: `${origin}/${input.streamKey}/webRTC/publish` },
     webRTCPlayback: { url: `${origin}/${input.uid}/webRTC/play` },
     // The live input's own playback URLs (its current broadcast, see live-delivery.ts).

@@ -44,9 +44,14 @@ export interface LiveInputRecord extends LiveInputSettings {
   /** The secret of rtmpsPlayback and srtPlayback. */
   playbackKey: string;
   status: LiveStatus | null;
-  /** The UDP port of the input's SRT listener, once one was given (src/live/srt-ingest.ts). */
+  /** The UDP port of the input's SRT listener, once one was given (src/live/srt-listeners.ts). */
   srtPort: number | null;
+  /** The UDP port viewers play the input from over SRT (srtPlayback), once one was given. */
+  srtPlaybackPort: number | null;
 }
+
+/** What an SRT port of an input is for: encoders push to it, or viewers play from it. */
+export type SrtRole = 'ingest' | 'playback';
 
 export interface LiveOutputRecord {
   uid: string;
@@ -118,10 +123,10 @@ export interface LiveInputStore {
   deleteOutput(inputUid: string, uid: string): boolean;
   /** Enabled inputs of every account (the SRT listeners to open at start). */
   enabledInputs(): LiveInputRecord[];
-  /** Ports given to inputs so far. */
+  /** SRT ports (ingest and playback) given to inputs so far. */
   srtPorts(): Set<number>;
-  /** Gives the input its SRT port; false when the input is gone. */
-  setSrtPort(uid: string, port: number): boolean;
+  /** Gives the input its SRT port (ingest, or playback); false when the input is gone. */
+  setSrtPort(uid: string, port: number, role: SrtRole): boolean;
 }
 
 /** A stream key in Cloudflare's shape: 32 hex characters, "k", 32 hex characters. */
@@ -148,6 +153,7 @@ interface InputRow {
   playback_key: string;
   status: LiveStatus | null;
   srt_port: number | null;
+  srt_playback_port: number | null;
 }
 
 const inputFromRow = (r: InputRow): LiveInputRecord => ({
@@ -171,6 +177,7 @@ const inputFromRow = (r: InputRow): LiveInputRecord => ({
   playbackKey: r.playback_key,
   status: r.status,
   srtPort: r.srt_port,
+  srtPlaybackPort: r.srt_playback_port,
 });
 
 /** The settings as named SQL parameters. */
@@ -224,8 +231,11 @@ function prepareStatements(db: Db) {
     list: db.prepare('SELECT * FROM live_inputs WHERE account_id = ? ORDER BY created DESC'),
     connected: db.prepare("SELECT * FROM live_inputs WHERE status IN ('connected', 'reconnected')"),
     enabled: db.prepare('SELECT * FROM live_inputs WHERE enabled = 1 ORDER BY created'),
-    srtPorts: db.prepare('SELECT srt_port FROM live_inputs WHERE srt_port IS NOT NULL').pluck(),
+    srtPorts: db.prepare(
+      'SELECT srt_port FROM live_inputs WHERE srt_port IS NOT NULL UNION SELECT srt_playback_port FROM live_inputs WHERE srt_playback_port IS NOT NULL',
+    ).pluck(),
     setSrtPort: db.prepare('UPDATE live_inputs SET srt_port = ? WHERE uid = ?'),
+    setSrtPlaybackPort: db.prepare('UPDATE live_inputs SET srt_playback_port = ? WHERE uid = ?'),
     // Read-only look at the videos table (its writes all go through the VideoStore).
     liveVideos: db.prepare(
       "SELECT account_id AS accountId, uid AS videoUid, live_input AS inputUid FROM videos WHERE state = 'live-inprogress' AND live_input IS NOT NULL",
@@ -369,7 +379,7 @@ export class SqliteLiveInputStore implements LiveInputStore {
     return new Set(this.stmts.srtPorts.all() as number[]);
   }
 
-  setSrtPort(uid: string, port: number): boolean {
-    return this.stmts.setSrtPort.run(port, uid).changes > 0;
+  setSrtPort(uid: string, port: number, role: SrtRole): boolean {
+    return (role === 'ingest' ? this.stmts.setSrtPort : this.stmts.setSrtPlaybackPort).run(port, uid).changes > 0;
   }
 }

@@ -24,6 +24,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Fed to the process's standard input (read it with `-i pipe:0`); its end is the input's end. */
   stdin?: Readable;
+  /** Where the process's standard output goes (ffmpeg: write the output to `pipe:1`; no progress is reported then). */
+  stdout?: Writable;
 }
 
 const STDERR_TAIL_BYTES = 8192;
@@ -49,8 +51,7 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
     // dropped: its consumers (progress into the store) may already be shut down.
     let settled = false;
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    const onStdout = (chunk: string) => {
       if (settled) return;
       if (!opts.onStdoutLine) {
         stdout += chunk;
@@ -71,7 +72,14 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
           return;
         }
       }
-    });
+    };
+    // Media for a consumer, or text (progress, JSON) collected here.
+    if (opts.stdout) {
+      child.stdout.pipe(opts.stdout);
+    } else {
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', onStdout);
+    }
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -92,7 +100,8 @@ function run(bin: string, args: string[], opts: RunOptions & { onStdoutLine?: (l
 
 /** Runs ffmpeg with `-progress pipe:1` so that progress arrives as key=value lines on stdout. */
 export async function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions = {}): Promise<string> {
-  const fullArgs = ['-hide_banner', '-nostdin', '-y', '-progress', 'pipe:1', '-nostats', ...args];
+  // With its own stdout, pipe:1 carries media: progress is not asked for.
+  const fullArgs = ['-hide_banner', '-nostdin', '-y', ...(opts.stdout ? [] : ['-progress', 'pipe:1']), '-nostats', ...args];
   const { stderrTail } = await run(ffmpegPath, fullArgs, {
     ...opts,
     onStdoutLine: (line) => {

@@ -28,7 +28,7 @@ export function pushClip(url: string, file: string, opts: { loop?: boolean } = {
   return run(['-re', ...(opts.loop ? ['-stream_loop', '-1'] : []), '-i', file, '-c', 'copy', '-f', 'flv', url]);
 }
 
-/** The srt:// URL an encoder pushes to, from an input's `srt` object ({url, streamId, passphrase}). */
+/** The srt:// URL an encoder pushes to (or a viewer plays from), from an input's `srt` (`srtPlayback`) object. */
 export function srtPushUrl(srt: { url?: string; streamId?: string; passphrase?: string }, passphrase = srt.passphrase): string {
   // pkt_size 1316: seven MPEG-TS packets per SRT packet, as encoders send them.
   return `${srt.url}?streamid=${srt.streamId}&passphrase=${passphrase}&pkt_size=1316`;
@@ -37,6 +37,11 @@ export function srtPushUrl(srt: { url?: string; streamId?: string; passphrase?: 
 /** An encoder pushing `file` in real time over SRT (caller mode, MPEG-TS), as OBS and ffmpeg do. */
 export function pushClipSrt(url: string, file: string): FfmpegProcess {
   return run(['-re', '-i', file, '-c', 'copy', '-f', 'mpegts', url]);
+}
+
+/** A viewer playing over SRT (caller mode) for `seconds`, saved to `out` (MPEG-TS). */
+export function srtViewer(url: string, seconds: number, out: string): FfmpegProcess {
+  return run(['-y', '-i', url, '-t', String(seconds), '-map', '0', '-c', 'copy', '-f', 'mpegts', out]);
 }
 
 /** An encoder pushing Sorenson H.263 (FLV's own codec, not H.264) for `seconds`. */
