@@ -21,6 +21,7 @@ import { inspectMedia, type VideoFacts } from '../src/transcode/inspect.js';
 import { resolveMediaTools } from '../src/transcode/binaries.js';
 import { planEncode } from '../src/transcode/ladder.js';
 import { machineBusyMs, ownCpuMs, reapedChildrenCpuMs, wallNow, type EncodeServerMessage, type SpawnRecord } from './encode-ipc.js';
+import { positiveIntFromEnv } from './env.js';
 
 const ACCOUNT = 'bench-account';
 const CLIP_SECONDS = 10;
@@ -30,13 +31,6 @@ const START_TIMEOUT_MS = 30_000;
 /** Upload + encode of one 10 s clip; far more than the few seconds it takes. */
 const READY_TIMEOUT_MS = 120_000;
 
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 const ROUNDS = positiveIntFromEnv('BENCH_ENCODE_ROUNDS', 3);
 /** How often the client asks for the video while it encodes (start to start). */

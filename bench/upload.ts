@@ -16,6 +16,7 @@ import * as tus from 'tus-js-client';
 import { inspectMedia } from '../src/transcode/inspect.js';
 import { resolveMediaTools } from '../src/transcode/binaries.js';
 import { BARE_TUS_PATH, type ChildMessage, type Measurement, type ParentMessage } from './upload-child.js';
+import { positiveIntFromEnv } from './env.js';
 
 const MiB = 1024 * 1024;
 /** Cloudflare's recommended chunk size; a multiple of 256 KiB, so Ministream's chunk rules accept it. */
@@ -34,13 +35,6 @@ const BUSY_LOAD = 1;
 
 const run = promisify(execFile);
 
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The server processes
