@@ -3,7 +3,7 @@
 // behind the encoder the picture is (hls.js maps the playing position to wall-clock time through
 // the playlists' EXT-X-PROGRAM-DATE-TIME, stamped when the frames reached Ministream).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { hasBrowser, launchBrowser } from './helpers/browser.js';
 import { pushClip } from './helpers/live.js';
 import { freshAccount, media, startTestServer, type TestServer } from './helpers/server.js';
@@ -14,6 +14,18 @@ type Player = {
   error: string | null;
   hls: { levels: { height: number }[]; latency: number } | null;
 };
+
+/** Waits until the page's player plays past `seconds` (or reports an error). */
+function untilPlaying(page: Page, seconds: number, timeoutMs: number) {
+  return page.waitForFunction(
+    (after) => {
+      const p = (window as unknown as { ministreamPlayer?: Player }).ministreamPlayer;
+      return p?.error || (p && p.video.currentTime > after && !p.video.paused);
+    },
+    seconds,
+    { timeout: timeoutMs },
+  );
+}
 
 describe.skipIf(!hasBrowser)('live in the iframe player (Chromium)', () => {
   let server: TestServer;
@@ -35,14 +47,7 @@ describe.skipIf(!hasBrowser)('live in the iframe player (Chromium)', () => {
     page.on('pageerror', (e) => failures.push(String(e)));
     const opened = Date.now();
     await page.goto(url);
-    await page.waitForFunction(
-      () => {
-        const p = (window as unknown as { ministreamPlayer?: Player }).ministreamPlayer;
-        return p?.error || (p && p.video.currentTime > 0 && !p.video.paused);
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
+    await untilPlaying(page, 0, 30_000);
     const startupMs = Date.now() - opened;
     // The encoder pushes in real time (-re) from media time 0, and the player's timeline starts at the
     // broadcast's first frame: wall time since the push started, minus the position on screen, is how
@@ -90,6 +95,30 @@ describe.skipIf(!hasBrowser)('live in the iframe player (Chromium)', () => {
         expect(viewer.behindMs).toBeLessThan(15_000);
       }
     } finally {
+      encoder.child.kill('SIGKILL');
+      await encoder.exited;
+    }
+  });
+
+  it('an input\'s player opened before the broadcast says it has not started, then plays it', async () => {
+    const account = freshAccount();
+    const cf = server.sdk();
+    const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
+    // Nothing live yet: the manifest is Cloudflare's empty 204 and the player waits.
+    expect((await fetch(`${server.url}/${input.uid}/manifest/video.m3u8`)).status).toBe(204);
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/${input.uid}/iframe?autoplay=true&muted=true`);
+    expect(await page.textContent('#waiting')).toBe('Stream has not yet started');
+    const encoder = pushClip(`${input.rtmps!.url}${input.rtmps!.streamKey}`, media('live.mp4'), { loop: true });
+    try {
+      await untilPlaying(page, 1, 40_000);
+      const state = await page.evaluate(() => {
+        const p = (window as unknown as { ministreamPlayer: Player }).ministreamPlayer;
+        return { error: p.error, waiting: document.getElementById('waiting') !== null };
+      });
+      expect(state).toEqual({ error: null, waiting: false });
+    } finally {
+      await page.close();
       encoder.child.kill('SIGKILL');
       await encoder.exited;
     }

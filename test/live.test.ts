@@ -128,8 +128,11 @@ describe('an encoder pushes to a live input', () => {
     expect(Date.parse(recording.scheduledDeletion!) - Date.now()).toBeLessThan(30 * 86_400_000);
     expect((await get(`/${live!.uid}/manifest/video.m3u8`, page)).status).toBe(200);
     expect((await inputVideos(account, input)).map((v) => v.status?.state)).toEqual(['ready']);
-    // The input's own path no longer names a broadcast.
-    expect((await get(`/${input.uid}/manifest/video.m3u8`, page)).status).toBe(404);
+    // The input's own path no longer names a broadcast: Cloudflare's empty 204, "Stream has not yet started".
+    const idle = await get(`/${input.uid}/manifest/video.m3u8`, page);
+    expect(idle.status).toBe(204);
+    expect(await idle.text()).toBe('');
+    expect((await get(`/${input.uid}/manifest/video.m3u8`, 'https://elsewhere.example')).status).toBe(403);
 
     // The output that listened got the stream (the one that refused changed nothing).
     const simulcast = await receiver.exited;
@@ -243,7 +246,8 @@ describe('refusals', () => {
     const encoder = pushClip(pushUrl(input), media('live.mp4'));
     await waitFor(() => statusOf(input), (s) => s.connected, 10_000, 100);
     await new Promise((r) => setTimeout(r, 2500));
-    expect((await get(`/${input.uid}/manifest/video.m3u8`)).status).toBe(404);
+    // Nothing to play: the answer of an input with nothing live on it.
+    expect((await get(`/${input.uid}/manifest/video.m3u8`)).status).toBe(204);
     expect(await inputVideos(account, input)).toEqual([]);
     encoder.child.kill('SIGKILL');
     await encoder.exited;

@@ -8,6 +8,7 @@ import { TokenRefusal, verifyToken, type TokenGrant } from '../access/tokens.js'
 import { Errors } from '../errors.js';
 import { UID_PATTERN } from '../store/clock.js';
 import type { VideoRecord } from '../store/video-types.js';
+import type { LiveInputRecord } from '../store/live-input-store.js';
 import { publicOrigin } from './present-video.js';
 
 export interface DeliveryNeeds {
@@ -76,4 +77,19 @@ export async function deliverableVideo(app: FastifyInstance, request: FastifyReq
   if (video.state === 'error') throw Errors.deliveryErrored();
   if (needs.ready ? !video.readyToStream : !video.sourceFile) throw Errors.deliveryNotReady();
   return video;
+}
+
+/**
+ * A live input's uid on a delivery path while nothing is live on it (a broadcast that is on is
+ * served by live-delivery.ts): Cloudflare answers its manifest with 204 "Stream has not yet started"
+ * and its player waits. The input's recording.requireSignedURLs and allowedOrigins apply.
+ * undefined: the id is no input (or a token), and delivery goes on as for videos.
+ */
+export function idleLiveInput(app: FastifyInstance, request: FastifyRequest, id: string): LiveInputRecord | undefined {
+  if (!UID_PATTERN.test(id)) return undefined;
+  const input = app.ministream.liveInputs.findByUid(id);
+  if (!input) return undefined;
+  if (input.recording.requireSignedURLs) throw Errors.signedUrlRequired();
+  if (!originPasses(request, input.recording.allowedOrigins ?? [], publicOrigin(request, app.ministream.config.publicUrl))) throw Errors.originForbidden();
+  return input;
 }

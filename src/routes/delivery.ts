@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
 import { STREAM_FILES } from '../transcode/encode-job.js';
-import { deliverableVideo } from './delivery-access.js';
+import { deliverableVideo, idleLiveInput } from './delivery-access.js';
 // Captions and extra audio tracks (captions.ts, audio-tracks.ts) join the manifests here.
 import { audioTrackFileDir, captionDeliveryFile, composedDash, composedMaster, replyText } from './delivery-extras.js';
 
@@ -40,7 +40,11 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
     return reply.sendFile(`${uid}/${dir}/${file}`, { maxAge, acceptRanges: true, cacheControl: true, immutable: segment });
   };
 
+  /** Cloudflare: the manifest of a live input with nothing live on it is an empty 204. */
+  const notStarted = (reply: FastifyReply) => reply.code(204).header('cache-control', 'no-cache').send();
+
   app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params } }, async (request, reply) => {
+    if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
     // With ready captions or audio tracks the master is built (delivery-extras.ts); else ffmpeg's file as is.
     const composed = await composedMaster(app.ministream, video);
@@ -49,6 +53,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   });
 
   app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params } }, async (request, reply) => {
+    if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
     const composed = await composedDash(app.ministream, video);
     if (composed) return replyText(reply, composed);

@@ -12,6 +12,8 @@ export interface PlayerOptions {
   poster: string;
   startTime: number;
   primaryColor: string | undefined;
+  /** A live input with nothing live yet: say so, and start once its manifest answers 200. */
+  waitForLive?: boolean;
 }
 
 const escapeHtml = (s: string) =>
@@ -47,13 +49,16 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
     `poster="${escapeHtml(opts.poster)}"`,
   ].filter(Boolean).join(' ');
   const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
-  return `${pageHead(title, `html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}`)}
+  const waiting = opts.waitForLive ? '<p id="waiting">Stream has not yet started</p>' : '';
+  return `${pageHead(title, `html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}
+#waiting{position:absolute;inset:0;margin:0;display:flex;align-items:center;justify-content:center;color:#eee;font:16px system-ui,sans-serif}`)}
 <body>
 <video id="player" playsinline ${attrs}></video>
+${waiting}
 <script src="${HLS_JS_PATH}"></script>
 <script>
 (function () {
-  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay })};
+  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true })};
   var video = document.getElementById('player');
   var source = 'manifest/video.m3u8';
   var state = { video: video, hls: null, error: null };
@@ -61,18 +66,31 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
   if (options.startTime > 0) {
     video.addEventListener('loadedmetadata', function () { video.currentTime = options.startTime; }, { once: true });
   }
-  if (window.Hls && window.Hls.isSupported()) {
-    var hls = new window.Hls({ startPosition: options.startTime > 0 ? options.startTime : -1 });
-    state.hls = hls;
-    hls.on(window.Hls.Events.ERROR, function (_event, data) { if (data.fatal) state.error = data.type + ': ' + data.details; });
-    hls.loadSource(source);
-    hls.attachMedia(video);
-  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = source;
-  } else {
-    state.error = 'this browser can play neither HLS nor Media Source Extensions';
+  function start() {
+    if (window.Hls && window.Hls.isSupported()) {
+      var hls = new window.Hls({ startPosition: options.startTime > 0 ? options.startTime : -1 });
+      state.hls = hls;
+      hls.on(window.Hls.Events.ERROR, function (_event, data) { if (data.fatal) state.error = data.type + ': ' + data.details; });
+      hls.loadSource(source);
+      hls.attachMedia(video);
+    } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      video.src = source;
+    } else {
+      state.error = 'this browser can play neither HLS nor Media Source Extensions';
+    }
+    if (options.autoplay) { video.play().catch(function () { video.muted = true; video.play().catch(function () {}); }); }
   }
-  if (options.autoplay) { video.play().catch(function () { video.muted = true; video.play().catch(function () {}); }); }
+  // A live input not yet live answers its manifest with 204: ask again until the broadcast starts.
+  function waitForLive() {
+    fetch(source, { cache: 'no-store' }).then(function (r) { return r.status === 200; }, function () { return false; }).then(function (live) {
+      if (!live) { setTimeout(waitForLive, 2000); return; }
+      var note = document.getElementById('waiting');
+      if (note) note.remove();
+      start();
+    });
+  }
+  state.waiting = options.waitForLive;
+  if (options.waitForLive) waitForLive(); else start();
 })();
 </script>
 </body>

@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
 import { parseTime } from './thumbnails.js';
-import { deliverableVideo } from './delivery-access.js';
+import { deliverableVideo, idleLiveInput } from './delivery-access.js';
 import { HLS_JS_PATH, iframeHtml, watchHtml, type PlayerOptions } from './player-page.js';
 
 const require = createRequire(import.meta.url);
@@ -64,15 +64,19 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
 
   app.get('/:id/iframe', { schema: { operationId: 'ministream-player-iframe', params: Params, querystring: PlayerQuery } }, async (request, reply) => {
     const { id } = request.params;
+    const html = (title: string, options: PlayerOptions) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(iframeHtml(title, options));
+    // A live input with nothing live yet: the player says so and starts when the broadcast does.
+    const input = idleLiveInput(app, request, id);
+    if (input) return html(titleOf(input.meta, input.uid), { ...playerOptions(request.query, ''), waitForLive: true });
     const video = await deliverableVideo(app, request, id, { ready: false });
     // The poster is relative to the page, like the manifest, so it works through a token too.
-    const options = playerOptions(request.query, 'thumbnails/thumbnail.jpg');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(iframeHtml(titleOf(video.meta, video.uid), options));
+    return html(titleOf(video.meta, video.uid), playerOptions(request.query, 'thumbnails/thumbnail.jpg'));
   });
 
   app.get('/:id/watch', { schema: { operationId: 'ministream-player-watch', params: Params } }, async (request, reply) => {
     const { id } = request.params;
-    const video = await deliverableVideo(app, request, id, { ready: false });
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(video.meta, video.uid), 'iframe'));
+    const input = idleLiveInput(app, request, id);
+    const named = input ?? (await deliverableVideo(app, request, id, { ready: false }));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(named.meta, named.uid), 'iframe'));
   });
 };
