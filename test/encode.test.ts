@@ -111,6 +111,30 @@ describe('the ladder', () => {
     }
   });
 
+  it('keeps only the rendition nearest clientBandwidthHint (Mbps), in HLS and DASH; ignores a bad hint', async () => {
+    const full = parseMaster(await (await fetchOk(`${hd.base}/video.m3u8`)).text()).variants;
+    const hinted = (mbps: string) => fetchOk(`${hd.base}/video.m3u8?clientBandwidthHint=${mbps}`).then(async (r) => parseMaster(await r.text()));
+    for (const mbps of [0.1, 1, 2.5, 100]) {
+      const { variants, audio } = await hinted(String(mbps));
+      const nearest = [...full].sort((a, b) => Math.abs(a.bandwidth - mbps * 1e6) - Math.abs(b.bandwidth - mbps * 1e6))[0]!;
+      expect(variants).toEqual([nearest]);
+      expect(audio).toHaveLength(1);
+    }
+    expect((await hinted('1')).variants[0]!.resolution).not.toBe((await hinted('100')).variants[0]!.resolution);
+    expect((await hinted('fast')).variants).toEqual(full);
+    expect((await hinted('0')).variants).toEqual(full);
+    // The kept variant plays.
+    const { probe } = await probeVariant(hd.base, (await hinted('100')).variants[0]!.uri);
+    expect(probe.streams.find((st) => st.codec_type === 'video')?.height).toBe(720);
+
+    const mpd = await (await fetchOk(`${hd.base}/video.mpd?clientBandwidthHint=100`)).text();
+    // One video Representation (the top one) and the audio one.
+    expect(mpd.match(/<Representation /g)).toHaveLength(2);
+    expect(mpd).toMatch(/<Representation [^>]*height="720"/);
+    expect(mpd).toMatch(/<Representation [^>]*mimeType="audio\/mp4"/);
+    expect(mpd.match(/<AdaptationSet /g)).toHaveLength(2);
+  });
+
   it('answers Range requests with 206 and caches segments', async () => {
     const res = await fetch(`${hd.base}/chunk-0-00001.m4s`, { headers: { Range: 'bytes=0-99' } });
     expect(res.status).toBe(206);

@@ -82,6 +82,9 @@ describe('an encoder pushes to a live input', () => {
     // sequence header was not seen); hls.js still plays it. When present it must be exact.
     expect([undefined, 'avc1.42c01e,mp4a.40.2']).toContain(variants[0]!.codecs);
     expect(variants[1]!.codecs).toMatch(/^avc1\.42c0..,mp4a\.40\.2$/);
+    // clientBandwidthHint keeps the rung nearest the hint (here the lower one).
+    const hinted = parseMaster(await (await get(`/${input.uid}/manifest/video.m3u8?clientBandwidthHint=0.2`, page)).text());
+    expect(hinted.variants.map((v) => v.resolution)).toEqual(['426x240']);
 
     // The input is connected and its broadcast is a live video.
     expect((await cf.stream.liveInputs.get(input.uid!, { account_id: account })).status).toBe('connected');

@@ -68,6 +68,14 @@ export async function composedDash(ctx: MinistreamContext, video: VideoRecord): 
   return { type: 'application/dash+xml', body: composeDashManifest(mpd, captions, withManifests) };
 }
 
+/** A manifest as players get it (with captions and tracks, if any), as text to edit further. */
+export async function manifestText(ctx: MinistreamContext, video: VideoRecord, kind: 'hls' | 'dash'): Promise<TextFile> {
+  const composed = kind === 'hls' ? await composedMaster(ctx, video) : await composedDash(ctx, video);
+  if (composed) return composed;
+  const body = await streamFile(ctx, video.uid, kind === 'hls' ? STREAM_FILES.master : STREAM_FILES.manifest);
+  return { type: kind === 'hls' ? HLS : 'application/dash+xml', body };
+}
+
 /**
  * captions_<lang>.m3u8 (a one-segment playlist) or captions_<lang>.vtt (the file itself) of a
  * ready caption; undefined when `file` is not a caption name at all.

@@ -9,7 +9,8 @@ import { Errors } from '../errors.js';
 import { STREAM_FILES } from '../transcode/encode-job.js';
 import { deliverableVideo, idleLiveInput } from './delivery-access.js';
 // Captions and extra audio tracks (captions.ts, audio-tracks.ts) join the manifests here.
-import { audioTrackFileDir, captionDeliveryFile, composedDash, composedMaster, replyText } from './delivery-extras.js';
+import { audioTrackFileDir, captionDeliveryFile, composedDash, composedMaster, manifestText, replyText } from './delivery-extras.js';
+import { bandwidthHintBps, keepNearestRepresentation, keepNearestVariant } from '../transcode/master-playlist.js';
 
 /** Only names the muxer writes: no slashes, no dots but the extension's, so nothing leaves the folder. */
 const SEGMENT_NAME = /^[A-Za-z0-9_-]+\.(m3u8|m4s|mp4)$/;
@@ -22,6 +23,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const Params = Type.Object({ id: Type.String() });
+/** Cloudflare's manifest parameter: only the representation nearest this many Mbps. */
+export const ManifestQuery = Type.Object({ clientBandwidthHint: Type.Optional(Type.String({ maxLength: 32 })) });
 const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
 const TrackFileParams = Type.Object({ id: Type.String(), track: Type.String(), file: Type.String() });
 
@@ -43,18 +46,28 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   /** Cloudflare: the manifest of a live input with nothing live on it is an empty 204. */
   const notStarted = (reply: FastifyReply) => reply.code(204).header('cache-control', 'no-cache').send();
 
-  app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params } }, async (request, reply) => {
+  app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
     if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
+    const hint = bandwidthHintBps(request.query.clientBandwidthHint);
+    if (hint !== undefined) {
+      const master = await manifestText(app.ministream, video, 'hls');
+      return replyText(reply, { ...master, body: keepNearestVariant(master.body, hint) });
+    }
     // With ready captions or audio tracks the master is built (delivery-extras.ts); else ffmpeg's file as is.
     const composed = await composedMaster(app.ministream, video);
     if (composed) return replyText(reply, composed);
     return send(reply, video.uid, STREAM_FILES.master, false);
   });
 
-  app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params } }, async (request, reply) => {
+  app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
     if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
     const video = await deliverableVideo(app, request, request.params.id, { ready: true });
+    const hint = bandwidthHintBps(request.query.clientBandwidthHint);
+    if (hint !== undefined) {
+      const mpd = await manifestText(app.ministream, video, 'dash');
+      return replyText(reply, { ...mpd, body: keepNearestRepresentation(mpd.body, hint) });
+    }
     const composed = await composedDash(app.ministream, video);
     if (composed) return replyText(reply, composed);
     return send(reply, video.uid, STREAM_FILES.manifest, false);

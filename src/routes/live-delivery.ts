@@ -21,6 +21,8 @@ import { JWS_SHAPE } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
 import { clipPlaylist, clipWindow, cutClipMp4, MAX_CLIP_SECONDS, parseSeconds } from '../live/instant-clip.js';
+import { bandwidthHintBps, keepNearestVariant } from '../transcode/master-playlist.js';
+import { ManifestQuery } from './delivery.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
 import type { VideoRecord } from '../store/video-types.js';
 import { Envelope, FailureEnvelope, ok } from './envelope.js';
@@ -136,13 +138,17 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(edit(text));
   };
 
-  app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params } }, async (request, reply) => {
+  app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
     const view = await liveGate(app, request, request.params.id);
     // ffmpeg cannot name the codecs of the stream-copied variant; players that switch between
     // variants (hls.js) need them, so they are added from what the encoder's headers said.
     const codecs = live.codecsOf(view.video.uid);
-    const withCodecs = (text: string) => (codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text);
-    return playlist(reply, view, liveFile(view, LIVE_FILES.master), withCodecs);
+    const hint = bandwidthHintBps(request.query.clientBandwidthHint);
+    const edit = (text: string) => {
+      const withCodecs = codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text;
+      return hint === undefined ? withCodecs : keepNearestVariant(withCodecs, hint);
+    };
+    return playlist(reply, view, liveFile(view, LIVE_FILES.master), edit);
   });
 
   app.get('/:id/manifest/:file', { constraints, schema: { operationId: 'ministream-live-stream-file', params: FileParams } }, async (request, reply) => {

@@ -166,3 +166,47 @@ export function composeDashManifest(mpd: string, captions: readonly ManifestCapt
   const lineStart = mpd.lastIndexOf('\n', close) + 1;
   return mpd.slice(0, lineStart) + sets.join('') + mpd.slice(lineStart);
 }
+
+// ---- clientBandwidthHint (Cloudflare: "keeps only the representation nearest that bitrate; ignored
+// if the result would be empty or invalid") ----
+
+/** The hint as bits per second: a positive number of Mbps, else undefined (ignored). */
+export function bandwidthHintBps(mbps: string | undefined): number | undefined {
+  if (mbps === undefined || !/^\d+(\.\d+)?$/.test(mbps.trim())) return undefined;
+  const bps = Number(mbps) * 1_000_000;
+  return bps > 0 ? bps : undefined;
+}
+
+/** The index of the value nearest `target` (the first of equals). */
+function nearest(values: number[], target: number): number {
+  let best = 0;
+  values.forEach((v, i) => {
+    if (Math.abs(v - target) < Math.abs(values[best]! - target)) best = i;
+  });
+  return best;
+}
+
+/** An HLS master with only the variant whose BANDWIDTH is nearest `bps` (renditions and the rest kept). */
+export function keepNearestVariant(master: string, bps: number): string {
+  const lines = master.replace(/\r\n?/g, '\n').split('\n');
+  const variants: { at: number; bandwidth: number }[] = [];
+  lines.forEach((line, at) => {
+    const bandwidth = line.startsWith('#EXT-X-STREAM-INF:') ? Number(hlsAttr(line, 'BANDWIDTH')) : NaN;
+    if (Number.isFinite(bandwidth) && lines[at + 1] && !lines[at + 1]!.startsWith('#')) variants.push({ at, bandwidth });
+  });
+  if (variants.length < 2) return master;
+  const keep = variants[nearest(variants.map((v) => v.bandwidth), bps)]!.at;
+  const drop = new Set(variants.filter((v) => v.at !== keep).flatMap((v) => [v.at, v.at + 1]));
+  return lines.filter((_, i) => !drop.has(i)).join('\n');
+}
+
+/** A DASH manifest whose video AdaptationSets keep only the Representation nearest `bps`. */
+export function keepNearestRepresentation(mpd: string, bps: number): string {
+  return mpd.replace(/<AdaptationSet\b[^>]*contentType="video"[^>]*>[\s\S]*?<\/AdaptationSet>/g, (set) => {
+    const reps = [...set.matchAll(/[ \t]*<Representation\b[^>]*?(?:\/>|>[\s\S]*?<\/Representation>)\n?/g)].map((m) => m[0]);
+    const bandwidths = reps.map((r) => Number(/\bbandwidth="(\d+)"/.exec(r)?.[1]));
+    if (reps.length < 2 || bandwidths.some((b) => !Number.isFinite(b))) return set;
+    const keep = nearest(bandwidths, bps);
+    return reps.reduce((out, rep, i) => (i === keep ? out : out.replace(rep, '')), set);
+  });
+}
