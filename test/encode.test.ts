@@ -188,6 +188,25 @@ describe('sizes', () => {
   });
 });
 
+describe('player enhancements', () => {
+  it('serves publicDetails as playerEnhancementInfo.json and shows them over the player', async () => {
+    const { uid, account } = await encodeOf('small.mp4');
+    const cf = server.sdk();
+    const info = async () => (await fetchOk(`${server.url}/${uid}/metadata/playerEnhancementInfo.json`)).json();
+    expect(await info()).toEqual({});
+    const publicDetails = { title: 'Launch <talk>', share_link: 'https://example.com/s', channel_link: 'https://example.com/c', logo: 'https://example.com/logo.png' };
+    await cf.stream.edit(uid, { account_id: account, publicDetails });
+    expect(await info()).toEqual(publicDetails);
+    const page = await (await fetchOk(`${server.url}/${uid}/iframe`)).text();
+    expect(page).toContain('<span id="title">Launch &lt;talk&gt;</span>');
+    expect(page).toContain('<a id="share" href="https://example.com/s"');
+    expect(page).toContain('<img id="logo" src="https://example.com/logo.png"');
+    // A logo that is no http(s) URL is not shown.
+    await cf.stream.edit(uid, { account_id: account, publicDetails: { ...publicDetails, logo: 'javascript:alert(1)' } });
+    expect(await (await fetchOk(`${server.url}/${uid}/iframe`)).text()).not.toContain('javascript:');
+  });
+});
+
 describe('errors', () => {
   it('ends a truncated video (readable header, missing data) in error ERR_MALFORMED_VIDEO; delivery answers 424', async () => {
     const { video, base, uid } = await encodeOf('truncated-faststart.mp4');

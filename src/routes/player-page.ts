@@ -14,6 +14,32 @@ export interface PlayerOptions {
   primaryColor: string | undefined;
   /** A live input with nothing live yet: say so, and start once its manifest answers 200. */
   waitForLive?: boolean;
+  /** The video's publicDetails (Cloudflare's player enhancements): shown over the top of the player. */
+  branding?: Branding;
+}
+
+export interface Branding {
+  title: string | null;
+  share_link: string | null;
+  channel_link: string | null;
+  logo: string | null;
+}
+
+/** Only http(s) URLs become links and images. */
+const httpUrl = (url: string | null) => (url && /^https?:\/\//i.test(url) ? url : undefined);
+
+/** The title bar of player enhancements: logo (linking to the channel), title, share link. */
+function brandingHtml(b: Branding | undefined): string {
+  if (!b) return '';
+  const logo = httpUrl(b.logo);
+  const channel = httpUrl(b.channel_link);
+  const share = httpUrl(b.share_link);
+  const parts = [
+    logo ? `${channel ? `<a href="${escapeHtml(channel)}" target="_blank" rel="noopener">` : ''}<img id="logo" src="${escapeHtml(logo)}" alt="">${channel ? '</a>' : ''}` : '',
+    b.title ? `<span id="title">${escapeHtml(b.title)}</span>` : '',
+    share ? `<a id="share" href="${escapeHtml(share)}" target="_blank" rel="noopener">Share</a>` : '',
+  ].filter(Boolean);
+  return parts.length ? `<div id="branding">${parts.join('')}</div>` : '';
 }
 
 const escapeHtml = (s: string) =>
@@ -51,10 +77,12 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
   const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
   const waiting = opts.waitForLive ? '<p id="waiting">Stream has not yet started</p>' : '';
   return `${pageHead(title, `html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}
-#waiting{position:absolute;inset:0;margin:0;display:flex;align-items:center;justify-content:center;color:#eee;font:16px system-ui,sans-serif}`)}
+#waiting{position:absolute;inset:0;margin:0;display:flex;align-items:center;justify-content:center;color:#eee;font:16px system-ui,sans-serif}
+#branding{position:absolute;top:0;left:0;right:0;display:flex;gap:10px;align-items:center;padding:8px 12px;background:linear-gradient(#000a,#0000);color:#fff;font:15px system-ui,sans-serif}
+#branding img{height:28px}#branding #share{margin-left:auto;color:#fff}`)}
 <body>
 <video id="player" playsinline ${attrs}></video>
-${waiting}
+${waiting}${brandingHtml(opts.branding)}
 <script src="${HLS_JS_PATH}"></script>
 <script>
 (function () {

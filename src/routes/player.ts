@@ -70,7 +70,16 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
     if (input) return html(titleOf(input.meta, input.uid), { ...playerOptions(request.query, ''), waitForLive: true });
     const video = await deliverableVideo(app, request, id, { ready: false });
     // The poster is relative to the page, like the manifest, so it works through a token too.
-    return html(titleOf(video.meta, video.uid), playerOptions(request.query, 'thumbnails/thumbnail.jpg'));
+    const options = playerOptions(request.query, 'thumbnails/thumbnail.jpg');
+    return html(titleOf(video.meta, video.uid), video.publicDetails ? { ...options, branding: video.publicDetails } : options);
+  });
+
+  // Cloudflare's player enhancements as JSON (the video's publicDetails; the shape is inferred from
+  // its docs, which show only the URL): the fields that are set.
+  app.get('/:id/metadata/playerEnhancementInfo.json', { schema: { operationId: 'ministream-player-enhancement-info', params: Params } }, async (request, reply) => {
+    const video = await deliverableVideo(app, request, request.params.id, { ready: false });
+    const details = Object.fromEntries(Object.entries(video.publicDetails ?? {}).filter(([, v]) => v !== null && v !== undefined));
+    return reply.header('cache-control', 'no-cache').send(details);
   });
 
   app.get('/:id/watch', { schema: { operationId: 'ministream-player-watch', params: Params } }, async (request, reply) => {
