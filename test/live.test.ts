@@ -159,8 +159,8 @@ describe('an encoder pushes to a live input', () => {
   });
 });
 
-describe('live instant clips', () => {
-  it('serves clip.m3u8 and clip.mp4 of a window of the broadcast, by the video id', async () => {
+describe('live instant clips and DVR', () => {
+  it('serves clip.m3u8 and clip.mp4 of a window of the broadcast by the video id, and DVR playlists', async () => {
     const account = freshAccount();
     const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
     const encoder = pushClip(pushUrl(input), media('live.mp4'));
@@ -192,6 +192,21 @@ describe('live instant clips', () => {
     expect(Number(probe.format.duration)).toBeLessThan(4.2);
     // Clips use no storage: nothing is left in the incoming folder.
     expect(readdirSync(join(server.dataDir, 'incoming')).filter((n) => n.includes('-clip-'))).toEqual([]);
+
+    // DVR (dvrEnabled=true): every variant lists the broadcast from its first segment, as an EVENT playlist.
+    const dvrMaster = await (await get(`/${live!.uid}/manifest/video.m3u8?dvrEnabled=true`)).text();
+    const dvrVariants = parseMaster(dvrMaster).variants;
+    expect(dvrVariants.length).toBe(2);
+    for (const variant of dvrVariants) {
+      expect(variant.uri).toMatch(/^v\d\.m3u8\?dvrEnabled=true$/);
+      const text = await (await get(`/${live!.uid}/manifest/${variant.uri}`)).text();
+      expect(text).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+      const dvr = parseMedia(text);
+      expect(dvr.ended).toBe(false);
+      expect(dvr.segments[0]!.uri).toMatch(/^v\d-0000[01]\.ts$/);
+      expect((await get(`/${live!.uid}/manifest/${dvr.segments[0]!.uri}`)).status).toBe(200);
+    }
+    expect(await (await get(`/${live!.uid}/iframe?dvrEnabled=true`)).text()).toContain('"manifest/video.m3u8?dvrEnabled=true"');
 
     // Cloudflare's rules: the video's id only, at most 60 s, within what was recorded.
     expect((await get(`/${input.uid}/manifest/clip.m3u8?time=1s&duration=3s`)).status).toBe(404);

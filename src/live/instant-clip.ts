@@ -30,21 +30,6 @@ export async function clipWindow(liveDir: string, time: number, duration: number
   return { segments, offset: Math.max(0, time - segments[0]!.start) };
 }
 
-/** A media playlist (VOD) of the window, whose segment URIs are the live variant's own. */
-export function clipPlaylist(segments: IndexedSegment[]): string {
-  const target = Math.ceil(Math.max(...segments.map((s) => s.duration)));
-  return [
-    '#EXTM3U',
-    '#EXT-X-VERSION:3',
-    `#EXT-X-TARGETDURATION:${target}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    ...segments.flatMap((s) => [`#EXTINF:${s.duration.toFixed(6)},`, s.name]),
-    '#EXT-X-ENDLIST',
-    '',
-  ].join('\n');
-}
-
 /**
  * Cuts the window into an MP4 at `out` by stream copy (it starts at the keyframe at or before
  * `time`, as any copy cut does). The caller removes `out`.

@@ -352,8 +352,8 @@ export class LiveManager implements IngestHandler {
       hasAudio: info.audioCodec !== null,
       onError: (err) => this.deps.log.error({ input: b.input.uid, video: videoUid, err: err.message }, 'live: transcoder failed'),
     });
-    // The broadcast's timeline, for instant clips: indexed until the transcoder's last segment.
-    const indexer = new SegmentIndexer(dir, 'v0.m3u8');
+    // The broadcast's timeline, for instant clips and DVR: indexed until the transcoder's last segment.
+    const indexer = new SegmentIndexer(dir, rungs.map((_, i) => `v${i}`));
     indexer.start();
     b.transcoder = { ...transcoder, done: transcoder.done.then(() => indexer.stop()) };
     this.deps.videos.update(b.input.accountId, videoUid, { inputWidth: info.width || -1, inputHeight: info.height || -1 });

@@ -1,62 +1,74 @@
-// The timeline of a broadcast, for live instant clips (?time=600s&duration=30s): the live playlists
-// slide over their last segments, so while a broadcast is on this follows the top rung's playlist
-// and appends each new segment with its duration to live/segments.txt ("<name> <seconds>" per
-// line). Every segment stays on disk until the recording is made, so the index names files that
-// exist. Media time: a reconnect's gap is not counted.
+// The timeline of a broadcast, for live instant clips (?time=600s&duration=30s) and DVR playlists
+// (?dvrEnabled=true): the live playlists slide over their last segments, so while a broadcast is
+// on this follows each variant's playlist and appends every new segment to live/<variant>.segments
+// ("<name> <seconds>[ d]" per line; "d": a discontinuity, the first segment after a reconnect).
+// Every segment stays on disk until the recording is made, so the index names files that exist.
+// Media time: a reconnect's gap is not counted.
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const INDEX_FILE = 'segments.txt';
 /** The playlist lists 10 segments of about 2 s: reading it every second misses none. */
 const POLL_MS = 1000;
+/** The top rung: the stream as pushed. */
+export const TOP_VARIANT = 'v0';
 
 export interface IndexedSegment {
   name: string;
   /** Seconds from the start of the broadcast (media time). */
   start: number;
   duration: number;
+  /** The first segment after a reconnect (timestamps start over). */
+  discontinuity: boolean;
 }
 
-/** The segments of a playlist, in order: [name, duration]. */
-function playlistSegments(text: string): [string, number][] {
-  const out: [string, number][] = [];
+type PlaylistEntry = Omit<IndexedSegment, 'start'>;
+
+const indexFile = (liveDir: string, variant: string) => join(liveDir, `${variant}.segments`);
+
+/** The segments of a media playlist, in order. */
+function playlistSegments(text: string): PlaylistEntry[] {
+  const out: PlaylistEntry[] = [];
   let duration: number | undefined;
-  for (const line of text.split('\n')) {
+  let discontinuity = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
     const extinf = /^#EXTINF:([\d.]+)/.exec(line);
     if (extinf) duration = Number(extinf[1]);
+    else if (line === '#EXT-X-DISCONTINUITY') discontinuity = true;
     else if (duration !== undefined && line && !line.startsWith('#')) {
-      out.push([line.trim(), duration]);
+      out.push({ name: line, duration, discontinuity });
       duration = undefined;
+      discontinuity = false;
     }
   }
   return out;
 }
 
-/** The broadcast's segments so far, each with its start. */
-export async function readSegmentIndex(liveDir: string): Promise<IndexedSegment[]> {
-  const text = await readFile(join(liveDir, INDEX_FILE), 'utf8').catch(() => '');
+/** A variant's segments so far, each with its start. */
+export async function readSegmentIndex(liveDir: string, variant: string = TOP_VARIANT): Promise<IndexedSegment[]> {
+  const text = await readFile(indexFile(liveDir, variant), 'utf8').catch(() => '');
   const segments: IndexedSegment[] = [];
   let start = 0;
   for (const line of text.split('\n')) {
-    const [name, seconds] = line.split(' ');
+    const [name, seconds, flag] = line.split(' ');
     const duration = Number(seconds);
     if (!name || !Number.isFinite(duration)) continue;
-    segments.push({ name, start, duration });
+    segments.push({ name, start, duration, discontinuity: flag === 'd' });
     start += duration;
   }
   return segments;
 }
 
-/** Follows a playlist until stopped; the last pass runs after the transcoder has flushed. */
+/** Follows the variants' playlists until stopped; the last pass runs after the transcoder has flushed. */
 export class SegmentIndexer {
   private timer: NodeJS.Timeout | undefined;
-  private known: Set<string> | undefined;
+  private readonly known = new Map<string, Set<string>>();
   private pass: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly liveDir: string,
-    /** The top rung's playlist name (v0.m3u8). */
-    private readonly playlist: string,
+    /** The variants to follow (v0, v1, ...), each indexed from its <variant>.m3u8. */
+    private readonly variants: string[],
   ) {}
 
   start(): void {
@@ -64,7 +76,7 @@ export class SegmentIndexer {
     this.timer.unref();
   }
 
-  /** Stops following, after one last pass over the playlist as it is now. */
+  /** Stops following, after one last pass over the playlists as they are now. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.schedule();
@@ -73,22 +85,45 @@ export class SegmentIndexer {
 
   private schedule(): void {
     // One pass at a time, so that lines are appended in order.
-    this.pass = this.pass.then(() => this.indexNew()).catch(() => undefined);
+    this.pass = this.pass.then(() => Promise.all(this.variants.map((v) => this.indexNew(v)))).then(() => undefined, () => undefined);
   }
 
-  private async indexNew(): Promise<void> {
-    // A reconnect continues the same index: what is in it already is known.
-    this.known ??= new Set((await readSegmentIndex(this.liveDir)).map((s) => s.name));
-    const text = await readFile(join(this.liveDir, this.playlist), 'utf8').catch(() => '');
-    const fresh = playlistSegments(text).filter(([name]) => !this.known!.has(name));
+  private async indexNew(variant: string): Promise<void> {
+    let known = this.known.get(variant);
+    if (!known) {
+      // A reconnect continues the same index: what is in it already is known.
+      known = new Set((await readSegmentIndex(this.liveDir, variant)).map((s) => s.name));
+      this.known.set(variant, known);
+    }
+    const text = await readFile(join(this.liveDir, `${variant}.m3u8`), 'utf8').catch(() => '');
+    const fresh = playlistSegments(text).filter((s) => !known.has(s.name));
     if (fresh.length === 0) return;
-    await appendFile(join(this.liveDir, INDEX_FILE), fresh.map(([name, d]) => `${name} ${d}\n`).join(''));
-    for (const [name] of fresh) this.known.add(name);
+    await appendFile(indexFile(this.liveDir, variant), fresh.map((s) => `${s.name} ${s.duration}${s.discontinuity ? ' d' : ''}\n`).join(''));
+    for (const s of fresh) known.add(s.name);
   }
 }
 
-/** The segments covering [time, time + duration), or none when the window starts past the end. */
+/** The segments covering [time, time + duration). */
 export function segmentsFor(index: IndexedSegment[], time: number, duration: number): IndexedSegment[] {
   const end = time + duration;
   return index.filter((s) => s.start + s.duration > time && s.start < end);
+}
+
+/**
+ * A media playlist of indexed segments: VOD (an instant clip: fixed, ENDLIST) or EVENT (a DVR
+ * playlist, Cloudflare's ?dvrEnabled=true: every segment so far, growing while live, so players
+ * can seek back to the start).
+ */
+export function segmentPlaylist(segments: IndexedSegment[], type: 'VOD' | 'EVENT'): string {
+  const target = Math.ceil(Math.max(1, ...segments.map((s) => s.duration)));
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    `#EXT-X-PLAYLIST-TYPE:${type}`,
+    ...segments.flatMap((s, i) => [...(s.discontinuity && i > 0 ? ['#EXT-X-DISCONTINUITY'] : []), `#EXTINF:${s.duration.toFixed(6)},`, s.name]),
+    ...(type === 'VOD' ? ['#EXT-X-ENDLIST'] : []),
+    '',
+  ].join('\n');
 }

@@ -20,7 +20,8 @@ import { decodeJwt } from 'jose';
 import { JWS_SHAPE } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
-import { clipPlaylist, clipWindow, cutClipMp4, MAX_CLIP_SECONDS, parseSeconds } from '../live/instant-clip.js';
+import { clipWindow, cutClipMp4, MAX_CLIP_SECONDS, parseSeconds } from '../live/instant-clip.js';
+import { readSegmentIndex, segmentPlaylist } from '../live/segment-index.js';
 import { bandwidthHintBps, keepNearestVariant } from '../transcode/master-playlist.js';
 import { ManifestQuery } from './delivery.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
@@ -32,6 +33,8 @@ import { grantFor, originPasses } from './delivery-access.js';
 import { publicOrigin } from './present-video.js';
 
 const CONSTRAINT = 'ministreamLive';
+/** A flag of Cloudflare's query strings: present and not "false". */
+const isSet = (v: string | undefined) => v !== undefined && v !== 'false';
 const FIRST_SEGMENT = /^\/([^/?#]+)\//;
 /** How long a playlist request waits for the first segment of a connected broadcast (hls.js gives up after 10 s). */
 const FIRST_PLAYLIST_WAIT_MS = 8000;
@@ -108,7 +111,10 @@ async function liveGate(app: FastifyInstance, request: FastifyRequest, id: strin
 const Params = Type.Object({ id: Type.String() });
 const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
 const Flag = Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')]));
-const PlayerQuery = Type.Object({ autoplay: Flag, muted: Flag, loop: Flag, controls: Flag });
+const PlayerQuery = Type.Object({ autoplay: Flag, muted: Flag, loop: Flag, controls: Flag, dvrEnabled: Flag });
+/** Cloudflare's live manifest parameters: clientBandwidthHint, and dvrEnabled (HLS only). */
+const LiveManifestQuery = Type.Object({ ...ManifestQuery.properties, dvrEnabled: Flag });
+const VARIANT_PLAYLIST = /^(v\d+)\.m3u8$/;
 const WebRtcParams = Type.Object({ id: Type.String(), action: Type.String() });
 const ClipQuery = Type.Object({ time: Type.String(), duration: Type.String(), filename: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,120}$' })) });
 const StatusHistory = Type.Object({
@@ -138,23 +144,32 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(edit(text));
   };
 
-  app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
+  app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params, querystring: LiveManifestQuery } }, async (request, reply) => {
     const view = await liveGate(app, request, request.params.id);
     // ffmpeg cannot name the codecs of the stream-copied variant; players that switch between
     // variants (hls.js) need them, so they are added from what the encoder's headers said.
     const codecs = live.codecsOf(view.video.uid);
     const hint = bandwidthHintBps(request.query.clientBandwidthHint);
+    const dvr = isSet(request.query.dvrEnabled);
     const edit = (text: string) => {
       const withCodecs = codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text;
-      return hint === undefined ? withCodecs : keepNearestVariant(withCodecs, hint);
+      const hinted = hint === undefined ? withCodecs : keepNearestVariant(withCodecs, hint);
+      // DVR: the variants are asked for with the flag too, and answer their whole broadcast.
+      return dvr ? hinted.replace(/^(v\d+\.m3u8)$/gm, '$1?dvrEnabled=true') : hinted;
     };
     return playlist(reply, view, liveFile(view, LIVE_FILES.master), edit);
   });
 
-  app.get('/:id/manifest/:file', { constraints, schema: { operationId: 'ministream-live-stream-file', params: FileParams } }, async (request, reply) => {
+  app.get('/:id/manifest/:file', { constraints, schema: { operationId: 'ministream-live-stream-file', params: FileParams, querystring: LiveManifestQuery } }, async (request, reply) => {
     const { id, file } = request.params;
     const view = await liveGate(app, request, id);
     if (!LIVE_FILE_NAME.test(file)) throw Errors.deliveryNotFound();
+    const variant = VARIANT_PLAYLIST.exec(file)?.[1];
+    if (variant && isSet(request.query.dvrEnabled)) {
+      const segments = await readSegmentIndex(liveFile(view, '.'), variant);
+      // Until the first segment is indexed, the live playlist stands in.
+      if (segments.length > 0) return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(segmentPlaylist(segments, 'EVENT'));
+    }
     if (file.endsWith('.m3u8')) return playlist(reply, view, liveFile(view, file));
     const path = liveFile(view, file);
     const size = await stat(path).then((s) => s.size, () => undefined);
@@ -182,7 +197,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   app.get('/:id/manifest/clip.m3u8', { constraints, schema: { operationId: 'ministream-live-clip-hls', params: Params, querystring: ClipQuery } }, async (request, reply) => {
     const { window } = await clipRequest(request, request.params.id, request.query);
     // Its segments are the live variant's (v0-NNNNN.ts, served above): relative URIs keep a token path.
-    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(clipPlaylist(window.segments));
+    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(segmentPlaylist(window.segments, 'VOD'));
   });
 
   app.get('/:id/clip.mp4', { constraints, schema: { operationId: 'ministream-live-clip-mp4', params: Params, querystring: ClipQuery } }, async (request, reply) => {
@@ -211,7 +226,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     // The player of recorded videos; a live stream has no startTime and no poster yet.
     const html = iframeHtml(titleOf(video), {
       autoplay: flag(q.autoplay, false), muted: flag(q.muted, false), loop: false, controls: flag(q.controls, true),
-      preload: 'auto', poster: '', startTime: 0, primaryColor: undefined,
+      preload: 'auto', poster: '', startTime: 0, primaryColor: undefined, dvr: isSet(q.dvrEnabled),
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
   });

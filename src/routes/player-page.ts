@@ -14,6 +14,8 @@ export interface PlayerOptions {
   primaryColor: string | undefined;
   /** A live input with nothing live yet: say so, and start once its manifest answers 200. */
   waitForLive?: boolean;
+  /** Live DVR (Cloudflare's dvrEnabled=true): the manifest with the whole broadcast, to seek back in. */
+  dvr?: boolean;
   /** The video's publicDetails (Cloudflare's player enhancements): shown over the top of the player. */
   branding?: Branding;
 }
@@ -88,7 +90,7 @@ ${waiting}${brandingHtml(opts.branding)}
 (function () {
   var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true })};
   var video = document.getElementById('player');
-  var source = 'manifest/video.m3u8';
+  var source = ${scriptJson(opts.dvr ? 'manifest/video.m3u8?dvrEnabled=true' : 'manifest/video.m3u8')};
   var state = { video: video, hls: null, error: null };
   window.ministreamPlayer = state;
   if (options.startTime > 0) {
