@@ -212,13 +212,15 @@ describe('live input outputs (SDK)', () => {
 });
 
 describe('around live delivery, without a broadcast', () => {
-  it('an idle input has no videos, no live manifest, an idle lifecycle, and WebRTC answers 501', async () => {
+  it('an idle input has no videos, a 204 manifest, an idle lifecycle, and WebRTC answers 501', async () => {
     const account = freshAccount();
     const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
     const videos = await fetch(server.streamUrl(account, `/live_inputs/${input.uid}/videos`));
     expect(videos.status).toBe(200);
     expect(((await videos.json()) as { result: unknown[] }).result).toEqual([]);
-    expect((await fetch(input.playback!.hls)).status).toBe(404);
+    // Cloudflare's "Stream has not yet started": an empty 204, for HLS and DASH.
+    expect((await fetch(input.playback!.hls)).status).toBe(204);
+    expect((await fetch(input.playback!.dash)).status).toBe(204);
     const lifecycle = await fetch(`${server.url}/${input.uid}/lifecycle`);
     expect(await lifecycle.json()).toEqual({ isInput: true, videoUID: null, live: false });
     expect((await fetch(`${server.url}/${'0'.repeat(32)}/lifecycle`)).status).toBe(404);
