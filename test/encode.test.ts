@@ -243,6 +243,11 @@ describe('player pages', () => {
     const watch = await (await fetchOk(`${server.url}/${uid}/watch`)).text();
     expect(watch).toContain('<iframe src="iframe"');
     expect((await fetch(`${server.url}/${uid}/iframe?primaryColor=red;background:url(x)`)).status).toBe(400);
+    // letterboxColor colors around the picture (transparent too); defaultTextTrack is a language tag.
+    expect(await (await fetchOk(`${server.url}/${uid}/iframe?letterboxColor=transparent`)).text()).toContain('background:transparent');
+    expect(await (await fetchOk(`${server.url}/${uid}/iframe?letterboxColor=%23123456&defaultTextTrack=en-US`)).text()).toContain('"defaultTextTrack":"en-US"');
+    expect((await fetch(`${server.url}/${uid}/iframe?letterboxColor=red;x`)).status).toBe(400);
+    expect((await fetch(`${server.url}/${uid}/iframe?defaultTextTrack=%3Cscript%3E`)).status).toBe(400);
   });
 });
 

@@ -78,20 +78,20 @@ describe.skipIf(!hasBrowser)('the iframe player in Chromium', () => {
     const page = await browser.newPage();
     const failures: string[] = [];
     page.on('pageerror', (e) => failures.push(String(e)));
-    await page.goto(`${server.url}/${uid}/iframe?muted=true`);
+    // defaultTextTrack=de: the player turns the German caption on by itself.
+    await page.goto(`${server.url}/${uid}/iframe?muted=true&defaultTextTrack=de`);
     await page.waitForFunction(() => {
       const p = (window as unknown as { ministreamPlayer?: Player }).ministreamPlayer;
-      return p?.error || (p?.hls && p.hls.audioTracks.length > 0 && p.hls.subtitleTracks.length > 0);
+      return p?.error || (p?.hls && p.hls.audioTracks.length > 0 && p.hls.subtitleTracks.length > 0 && p.hls.subtitleTrack === 0);
     }, undefined, { timeout: 30_000 });
     const tracks = await page.evaluate(() => {
       const p = (window as unknown as { ministreamPlayer: Player }).ministreamPlayer;
-      // Subtitles on, the extra audio track chosen: hls.js fetches the VTT and the track's segments.
-      p.hls!.subtitleDisplay = true;
-      p.hls!.subtitleTrack = 0;
+      // The extra audio track chosen: hls.js fetches the VTT and the track's segments.
       p.hls!.audioTrack = p.hls!.audioTracks.findIndex((t) => t.name === 'Kommentar');
-      return { error: p.error, subtitles: p.hls!.subtitleTracks.map((t) => [t.name, t.lang]), audio: p.hls!.audioTracks.map((t) => t.name) };
+      return { error: p.error, display: p.hls!.subtitleDisplay, subtitles: p.hls!.subtitleTracks.map((t) => [t.name, t.lang]), audio: p.hls!.audioTracks.map((t) => t.name) };
     });
     expect(tracks.error).toBeNull();
+    expect(tracks.display).toBe(true);
     expect(tracks.subtitles).toEqual([['Deutsch', 'de']]);
     expect(tracks.audio).toHaveLength(2);
     expect(tracks.audio).toContain('Kommentar');

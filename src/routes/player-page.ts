@@ -16,6 +16,10 @@ export interface PlayerOptions {
   waitForLive?: boolean;
   /** Live DVR (Cloudflare's dvrEnabled=true): the manifest with the whole broadcast, to seek back in. */
   dvr?: boolean;
+  /** A caption language (BCP 47) shown from the start when the video has it. */
+  defaultTextTrack?: string;
+  /** The color around the picture (CSS; `transparent` too). */
+  letterboxColor?: string;
   /** The video's publicDetails (Cloudflare's player enhancements): shown over the top of the player. */
   branding?: Branding;
 }
@@ -77,8 +81,9 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
     `poster="${escapeHtml(opts.poster)}"`,
   ].filter(Boolean).join(' ');
   const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
+  const letterbox = opts.letterboxColor ?? '#000';
   const waiting = opts.waitForLive ? '<p id="waiting">Stream has not yet started</p>' : '';
-  return `${pageHead(title, `html,body{margin:0;height:100%;background:#000;overflow:hidden}video{width:100%;height:100%;display:block;${accent}}
+  return `${pageHead(title, `html,body{margin:0;height:100%;background:${letterbox};overflow:hidden}video{width:100%;height:100%;display:block;background:${letterbox};${accent}}
 #waiting{position:absolute;inset:0;margin:0;display:flex;align-items:center;justify-content:center;color:#eee;font:16px system-ui,sans-serif}
 #branding{position:absolute;top:0;left:0;right:0;display:flex;gap:10px;align-items:center;padding:8px 12px;background:linear-gradient(#000a,#0000);color:#fff;font:15px system-ui,sans-serif}
 #branding img{height:28px}#branding #share{margin-left:auto;color:#fff}`)}
@@ -88,7 +93,7 @@ ${waiting}${brandingHtml(opts.branding)}
 <script src="${HLS_JS_PATH}"></script>
 <script>
 (function () {
-  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true })};
+  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true, defaultTextTrack: opts.defaultTextTrack ?? null })};
   var video = document.getElementById('player');
   var source = ${scriptJson(opts.dvr ? 'manifest/video.m3u8?dvrEnabled=true' : 'manifest/video.m3u8')};
   var state = { video: video, hls: null, error: null };
@@ -98,9 +103,20 @@ ${waiting}${brandingHtml(opts.branding)}
   }
   function start() {
     if (window.Hls && window.Hls.isSupported()) {
-      var hls = new window.Hls({ startPosition: options.startTime > 0 ? options.startTime : -1 });
+      var config = { startPosition: options.startTime > 0 ? options.startTime : -1 };
+      // defaultTextTrack: that caption on from the start (hls.js's own preference, by language).
+      if (options.defaultTextTrack) config.subtitlePreference = { lang: options.defaultTextTrack };
+      var hls = new window.Hls(config);
       state.hls = hls;
       hls.on(window.Hls.Events.ERROR, function (_event, data) { if (data.fatal) state.error = data.type + ': ' + data.details; });
+      // A tag also matches a caption of its language with a region (en for en-US), as hls.js's preference does not.
+      if (options.defaultTextTrack) {
+        hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, function (_event, data) {
+          var wanted = options.defaultTextTrack.toLowerCase();
+          var track = data.subtitleTracks.find(function (t) { var lang = (t.lang || '').toLowerCase(); return lang === wanted || lang.split('-')[0] === wanted; });
+          if (track && track.lang !== options.defaultTextTrack) hls.setSubtitleOption({ lang: track.lang });
+        });
+      }
       hls.loadSource(source);
       hls.attachMedia(video);
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {

@@ -22,10 +22,12 @@ const PlayerQuery = Type.Object({
   poster: Type.Optional(Type.String({ maxLength: 2048 })),
   startTime: Type.Optional(Type.String({ maxLength: 32 })),
   primaryColor: Type.Optional(Type.String({ maxLength: 32 })),
+  defaultTextTrack: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$' })),
+  letterboxColor: Type.Optional(Type.String({ maxLength: 32 })),
 });
 type PlayerQueryT = {
   autoplay?: string; muted?: string; loop?: string; controls?: string; preload?: string;
-  poster?: string; startTime?: string; primaryColor?: string;
+  poster?: string; startTime?: string; primaryColor?: string; defaultTextTrack?: string; letterboxColor?: string;
 };
 
 const Params = Type.Object({ id: Type.String() });
@@ -38,6 +40,8 @@ function playerOptions(q: PlayerQueryT, defaultPoster: string): PlayerOptions {
   const startTime = q.startTime === undefined ? 0 : parseTime(q.startTime);
   if (startTime === undefined) throw Errors.validation('startTime must be a time such as 90, 1m30s or 2.5s');
   if (q.primaryColor !== undefined && !CSS_COLOR.test(q.primaryColor)) throw Errors.validation('primaryColor must be a CSS color');
+  // Cloudflare: URI-encoded CSS colors, `transparent` included (a name, so CSS_COLOR takes it).
+  if (q.letterboxColor !== undefined && !CSS_COLOR.test(q.letterboxColor)) throw Errors.validation('letterboxColor must be a CSS color');
   if (q.poster !== undefined && !/^https?:\/\//.test(q.poster)) throw Errors.validation('poster must be an http(s) URL');
   const preload = q.preload === 'true' ? 'auto' : q.preload === 'false' ? 'none' : (q.preload ?? 'metadata');
   return {
@@ -49,6 +53,8 @@ function playerOptions(q: PlayerQueryT, defaultPoster: string): PlayerOptions {
     poster: q.poster ?? defaultPoster,
     startTime,
     primaryColor: q.primaryColor,
+    defaultTextTrack: q.defaultTextTrack,
+    letterboxColor: q.letterboxColor,
   };
 }
 
