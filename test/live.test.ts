@@ -208,6 +208,23 @@ describe('live instant clips and DVR', () => {
     }
     expect(await (await get(`/${live!.uid}/iframe?dvrEnabled=true`)).text()).toContain('"manifest/video.m3u8?dvrEnabled=true"');
 
+    // A preview of the last seconds (duration=), by the input's id: its headers name where it starts
+    // and the live video, which is what an instant clip of it needs.
+    const preview = await get(`/${input.uid}/manifest/video.m3u8?duration=2s`);
+    expect(preview.status).toBe(200);
+    const startSeconds = Number(preview.headers.get('preview-start-seconds'));
+    expect(preview.headers.get('stream-media-id')).toBe(live!.uid);
+    expect(startSeconds).toBeGreaterThan(0);
+    const previewVariant = parseMaster(await preview.text()).variants[0]!;
+    expect(previewVariant.uri).toMatch(/^v0\.m3u8\?previewFrom=\d+$/);
+    const previewList = parseMedia(await (await get(`/${input.uid}/manifest/${previewVariant.uri}`)).text());
+    const whole = parseMedia(await (await get(`/${live!.uid}/manifest/v0.m3u8?dvrEnabled=true`)).text());
+    // The preview is the tail of the whole broadcast, from the segment at preview-start-seconds.
+    const first = whole.segments.findIndex((seg) => seg.uri === previewList.segments[0]!.uri);
+    expect(first).toBeGreaterThan(0);
+    expect(whole.segments.slice(0, first).reduce((sum, seg) => sum + seg.duration, 0)).toBeCloseTo(startSeconds, 3);
+    expect((await get(`/${input.uid}/manifest/video.m3u8?duration=6m`)).status).toBe(400);
+
     // Cloudflare's rules: the video's id only, at most 60 s, within what was recorded.
     expect((await get(`/${input.uid}/manifest/clip.m3u8?time=1s&duration=3s`)).status).toBe(404);
     expect((await get(`/${live!.uid}/manifest/clip.m3u8?time=1s&duration=61s`)).status).toBe(400);

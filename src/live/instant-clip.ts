@@ -12,12 +12,6 @@ export const MAX_CLIP_SECONDS = 60;
 
 export type ClipWindow = { segments: IndexedSegment[]; offset: number } | { error: string };
 
-/** "600s" or "600" (seconds, decimals allowed) as a number; undefined when it is neither. */
-export function parseSeconds(value: string | undefined): number | undefined {
-  const m = value === undefined ? null : /^(\d+(?:\.\d+)?)s?$/.exec(value);
-  return m ? Number(m[1]) : undefined;
-}
-
 /** The segments of a clip from `time` for `duration` seconds, and where in the first one it starts; the window must be recorded. */
 export async function clipWindow(liveDir: string, time: number, duration: number): Promise<ClipWindow> {
   const index = await readSegmentIndex(liveDir);

@@ -103,6 +103,17 @@ export class SegmentIndexer {
   }
 }
 
+/**
+ * Where a preview of the last `seconds` starts (Cloudflare's ?duration=5m): the segment that holds
+ * that moment, by its position (the same in every variant: they are cut together) and its start.
+ */
+export function previewStart(index: IndexedSegment[], seconds: number): { position: number; start: number } {
+  const end = index.reduce((sum, s) => sum + s.duration, 0);
+  const from = Math.max(0, end - seconds);
+  const position = Math.max(0, index.findIndex((s) => s.start + s.duration > from));
+  return { position, start: index[position]?.start ?? 0 };
+}
+
 /** The segments covering [time, time + duration). */
 export function segmentsFor(index: IndexedSegment[], time: number, duration: number): IndexedSegment[] {
   const end = time + duration;

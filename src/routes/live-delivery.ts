@@ -20,8 +20,9 @@ import { decodeJwt } from 'jose';
 import { JWS_SHAPE } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
-import { clipWindow, cutClipMp4, MAX_CLIP_SECONDS, parseSeconds } from '../live/instant-clip.js';
-import { readSegmentIndex, segmentPlaylist } from '../live/segment-index.js';
+import { clipWindow, cutClipMp4, MAX_CLIP_SECONDS } from '../live/instant-clip.js';
+import { previewStart, readSegmentIndex, segmentPlaylist, TOP_VARIANT } from '../live/segment-index.js';
+import { parseTime } from './thumbnails.js';
 import { bandwidthHintBps, keepNearestVariant } from '../transcode/master-playlist.js';
 import { ManifestQuery } from './delivery.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
@@ -112,8 +113,18 @@ const Params = Type.Object({ id: Type.String() });
 const FileParams = Type.Object({ id: Type.String(), file: Type.String() });
 const Flag = Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('')]));
 const PlayerQuery = Type.Object({ autoplay: Flag, muted: Flag, loop: Flag, controls: Flag, dvrEnabled: Flag });
-/** Cloudflare's live manifest parameters: clientBandwidthHint, and dvrEnabled (HLS only). */
-const LiveManifestQuery = Type.Object({ ...ManifestQuery.properties, dvrEnabled: Flag });
+/**
+ * Cloudflare's live manifest parameters: clientBandwidthHint, dvrEnabled (HLS only) and duration (a
+ * preview of the last 30s..5m); previewFrom is ours: a preview's variants, from that segment on.
+ */
+const LiveManifestQuery = Type.Object({
+  ...ManifestQuery.properties,
+  dvrEnabled: Flag,
+  duration: Type.Optional(Type.String({ maxLength: 16 })),
+  previewFrom: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+/** Cloudflare: a preview manifest covers at most 5 minutes. */
+const MAX_PREVIEW_SECONDS = 300;
 const VARIANT_PLAYLIST = /^(v\d+)\.m3u8$/;
 const WebRtcParams = Type.Object({ id: Type.String(), action: Type.String() });
 const ClipQuery = Type.Object({ time: Type.String(), duration: Type.String(), filename: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,120}$' })) });
@@ -150,12 +161,22 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     // variants (hls.js) need them, so they are added from what the encoder's headers said.
     const codecs = live.codecsOf(view.video.uid);
     const hint = bandwidthHintBps(request.query.clientBandwidthHint);
-    const dvr = isSet(request.query.dvrEnabled);
+    // DVR: the variants answer the whole broadcast; a preview: from where its last `duration` starts.
+    let variantQuery = isSet(request.query.dvrEnabled) ? 'dvrEnabled=true' : undefined;
+    if (request.query.duration !== undefined) {
+      const seconds = parseTime(request.query.duration);
+      if (seconds === undefined || seconds <= 0 || seconds > MAX_PREVIEW_SECONDS) {
+        throw Errors.validation(`querystring.duration must be a duration above 0 and at most ${MAX_PREVIEW_SECONDS / 60}m, e.g. 30s or 5m`);
+      }
+      const { position, start } = previewStart(await readSegmentIndex(liveFile(view, '.'), TOP_VARIANT), seconds);
+      variantQuery = `previewFrom=${position}`;
+      // Cloudflare's preview headers: where the preview starts in the broadcast, and the live video (for clips).
+      reply.header('preview-start-seconds', String(start)).header('stream-media-id', view.video.uid);
+    }
     const edit = (text: string) => {
       const withCodecs = codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text;
       const hinted = hint === undefined ? withCodecs : keepNearestVariant(withCodecs, hint);
-      // DVR: the variants are asked for with the flag too, and answer their whole broadcast.
-      return dvr ? hinted.replace(/^(v\d+\.m3u8)$/gm, '$1?dvrEnabled=true') : hinted;
+      return variantQuery ? hinted.replace(/^(v\d+\.m3u8)$/gm, `$1?${variantQuery}`) : hinted;
     };
     return playlist(reply, view, liveFile(view, LIVE_FILES.master), edit);
   });
@@ -165,8 +186,9 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     const view = await liveGate(app, request, id);
     if (!LIVE_FILE_NAME.test(file)) throw Errors.deliveryNotFound();
     const variant = VARIANT_PLAYLIST.exec(file)?.[1];
-    if (variant && isSet(request.query.dvrEnabled)) {
-      const segments = await readSegmentIndex(liveFile(view, '.'), variant);
+    const from = isSet(request.query.dvrEnabled) ? 0 : request.query.previewFrom;
+    if (variant && from !== undefined) {
+      const segments = (await readSegmentIndex(liveFile(view, '.'), variant)).slice(from);
       // Until the first segment is indexed, the live playlist stands in.
       if (segments.length > 0) return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(segmentPlaylist(segments, 'EVENT'));
     }
@@ -182,8 +204,8 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   const clipRequest = async (request: FastifyRequest, id: string, query: { time: string; duration: string }) => {
     const view = await liveGate(app, request, id);
     if (id === view.target.inputUid) throw Errors.deliveryNotFound();
-    const time = parseSeconds(query.time);
-    const duration = parseSeconds(query.duration);
+    const time = parseTime(query.time);
+    const duration = parseTime(query.duration);
     if (time === undefined) throw Errors.validation('querystring.time must be a number of seconds, e.g. 600s');
     if (duration === undefined || duration <= 0 || duration > MAX_CLIP_SECONDS) {
       throw Errors.validation(`querystring.duration must be a number of seconds above 0 and at most ${MAX_CLIP_SECONDS}, e.g. 30s`);
