@@ -225,6 +225,21 @@ describe('live instant clips and DVR', () => {
     expect(whole.segments.slice(0, first).reduce((sum, seg) => sum + seg.duration, 0)).toBeCloseTo(startSeconds, 3);
     expect((await get(`/${input.uid}/manifest/video.m3u8?duration=6m`)).status).toBe(400);
 
+    // Live thumbnails: the latest picture by default, a moment of the broadcast with time=, and GIFs.
+    for (const [path, type] of [
+      [`/${input.uid}/thumbnails/thumbnail.jpg`, 'image/jpeg'],
+      [`/${live!.uid}/thumbnails/thumbnail.png?time=1s&width=160`, 'image/png'],
+      [`/${input.uid}/thumbnails/thumbnail.gif?time=0s&duration=2s&width=120`, 'image/gif'],
+    ] as const) {
+      const image = await get(path);
+      expect(image.status, path).toBe(200);
+      expect(image.headers.get('content-type')).toBe(type);
+      const saved = join(work, `live-thumbnail.${type.split('/')[1]}`);
+      writeFileSync(saved, Buffer.from(await image.arrayBuffer()));
+      const frame = (await ffprobe(ffprobePath, saved)).streams[0]!;
+      expect(frame.width).toBe(path.includes('width=160') ? 160 : path.includes('width=120') ? 120 : 640);
+    }
+
     // Cloudflare's rules: the video's id only, at most 60 s, within what was recorded.
     expect((await get(`/${input.uid}/manifest/clip.m3u8?time=1s&duration=3s`)).status).toBe(404);
     expect((await get(`/${live!.uid}/manifest/clip.m3u8?time=1s&duration=61s`)).status).toBe(400);

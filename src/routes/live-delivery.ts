@@ -11,7 +11,7 @@
 // Access follows Cloudflare: by the input's id, the input's recording.requireSignedURLs and
 // recording.allowedOrigins apply; by the video's id, the video's own (copied from the input).
 import { createReadStream } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConstraintStrategy } from 'find-my-way';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -22,7 +22,8 @@ import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
 import { clipWindow, cutClipMp4, MAX_CLIP_SECONDS } from '../live/instant-clip.js';
 import { previewStart, readSegmentIndex, segmentPlaylist, TOP_VARIANT } from '../live/segment-index.js';
-import { parseTime } from './thumbnails.js';
+import { parseTime, thumbnailRequest, ThumbnailParams, ThumbnailQuery, THUMBNAIL_TYPES } from './thumbnails.js';
+import { ThumbnailService } from '../transcode/thumbnails.js';
 import { bandwidthHintBps, keepNearestVariant } from '../transcode/master-playlist.js';
 import { ManifestQuery } from './delivery.js';
 import type { LiveManager, LiveTarget } from '../live/live-manager.js';
@@ -237,6 +238,27 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     file.on('close', () => void rm(out, { force: true }));
     if (request.query.filename) reply.header('content-disposition', `attachment; filename="${request.query.filename}"`);
     return reply.type('video/mp4').header('content-length', size).header('cache-control', 'no-cache').send(file);
+  });
+
+  // Live thumbnails: from the broadcast's segments (a VOD list of them is what ffmpeg reads), at
+  // `time` seconds of the broadcast; without a time, the latest second (Cloudflare shows the live picture).
+  const liveThumbnails = new ThumbnailService(app.ministream.tools.ffmpeg.path, media);
+  app.get('/:id/thumbnails/thumbnail.:ext', { constraints, schema: { operationId: 'ministream-live-thumbnail', params: ThumbnailParams, querystring: ThumbnailQuery } }, async (request, reply) => {
+    const req = thumbnailRequest(request.params.ext, request.query);
+    const view = await liveGate(app, request, request.params.id);
+    const liveDir = liveFile(view, '.');
+    const index = await readSegmentIndex(liveDir, TOP_VARIANT);
+    if (index.length === 0) throw Errors.deliveryNotReady();
+    const recorded = index.reduce((sum, seg) => sum + seg.duration, 0);
+    const list = `${liveDir}/.thumbnail-${process.hrtime.bigint()}.m3u8`;
+    await writeFile(list, segmentPlaylist(index, 'VOD'));
+    try {
+      const path = await liveThumbnails.fromSource(list, `${liveDir}/thumbnails`, recorded, 1, req);
+      // The latest picture changes with every segment: a short cache.
+      return reply.header('cache-control', 'public, max-age=2').type(THUMBNAIL_TYPES[req.format]).send(await readFile(path));
+    } finally {
+      await rm(list, { force: true });
+    }
   });
 
   const titleOf = (video: VideoRecord) => (typeof video.meta.name === 'string' && video.meta.name ? video.meta.name : video.uid);

@@ -4,12 +4,12 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Errors } from '../errors.js';
-import { ThumbnailService, type ThumbnailFormat } from '../transcode/thumbnails.js';
+import { ThumbnailService, type ThumbnailFormat, type ThumbnailRequest } from '../transcode/thumbnails.js';
 import { deliverableVideo } from './delivery-access.js';
 
-const CONTENT_TYPES: Record<ThumbnailFormat, string> = {
+export const THUMBNAIL_TYPES: Record<ThumbnailFormat, string> = {
   jpg: 'image/jpeg',
   gif: 'image/gif',
   // Deliberate difference: Cloudflare documents only .jpg and .gif; PNG and WebP are ours.
@@ -41,8 +41,8 @@ function timeParam(name: string, text: string | undefined): number | undefined {
 const Size = Type.Integer({ minimum: 1, maximum: 4096 });
 const TimeText = Type.String({ maxLength: 32 });
 
-const ThumbnailParams = Type.Object({ id: Type.String(), ext: Type.String() });
-const ThumbnailQuery = Type.Object({
+export const ThumbnailParams = Type.Object({ id: Type.String(), ext: Type.String() });
+export const ThumbnailQuery = Type.Object({
   // Without time, the frame at thumbnailTimestampPct of the duration (Cloudflare's default).
   time: Type.Optional(TimeText),
   // Deliberate difference: Cloudflare documents 640 as the default of both width and height
@@ -55,6 +55,24 @@ const ThumbnailQuery = Type.Object({
   fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
 });
 
+/** A thumbnail request from the path's extension and the query, checked (404 for an unknown format). */
+export function thumbnailRequest(ext: string, q: Static<typeof ThumbnailQuery>): ThumbnailRequest {
+  if (!Object.hasOwn(THUMBNAIL_TYPES, ext)) throw Errors.deliveryNotFound();
+  const durationSeconds = timeParam('duration', q.duration);
+  if (durationSeconds !== undefined && (durationSeconds <= 0 || durationSeconds > MAX_GIF_SECONDS)) {
+    throw Errors.validation(`querystring.duration must be more than 0s and at most ${MAX_GIF_SECONDS}s`);
+  }
+  return {
+    format: ext as ThumbnailFormat,
+    timeSeconds: timeParam('time', q.time),
+    width: q.width,
+    height: q.height,
+    fit: q.fit ?? 'crop',
+    durationSeconds,
+    fps: q.fps,
+  };
+}
+
 export const thumbnailRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { media, tools } = app.ministream;
@@ -66,35 +84,19 @@ export const thumbnailRoutes: FastifyPluginAsync = async (plugin) => {
       schema: {
         operationId: 'ministream-thumbnail',
         summary: 'A still (jpg, png, webp) or animated (gif) thumbnail of a video, made from its original upload',
-        produces: Object.values(CONTENT_TYPES),
+        produces: Object.values(THUMBNAIL_TYPES),
         params: ThumbnailParams,
         querystring: ThumbnailQuery,
       },
     },
     async (request, reply) => {
-      const { id, ext } = request.params;
-      if (!Object.hasOwn(CONTENT_TYPES, ext)) throw Errors.deliveryNotFound();
-      const format = ext as ThumbnailFormat;
-      const q = request.query;
-      const timeSeconds = timeParam('time', q.time);
-      const durationSeconds = timeParam('duration', q.duration);
-      if (durationSeconds !== undefined && (durationSeconds <= 0 || durationSeconds > MAX_GIF_SECONDS)) {
-        throw Errors.validation(`querystring.duration must be more than 0s and at most ${MAX_GIF_SECONDS}s`);
-      }
+      const req = thumbnailRequest(request.params.ext, request.query);
       // Thumbnails need only the uploaded original, not a finished encode.
-      const video = await deliverableVideo(app, request, id, { ready: false });
-      const path = await thumbnails.get(video, {
-        format,
-        timeSeconds,
-        width: q.width,
-        height: q.height,
-        fit: q.fit ?? 'crop',
-        durationSeconds,
-        fps: q.fps,
-      });
+      const video = await deliverableVideo(app, request, request.params.id, { ready: false });
+      const path = await thumbnails.get(video, req);
       return reply
         .header('cache-control', 'public, max-age=3600')
-        .type(CONTENT_TYPES[format])
+        .type(THUMBNAIL_TYPES[req.format])
         .send(createReadStream(path));
     },
   );

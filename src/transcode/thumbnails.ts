@@ -52,10 +52,10 @@ interface Normalized {
   fps?: number;
 }
 
-function normalize(video: VideoRecord, req: ThumbnailRequest): Normalized {
-  const duration = video.duration > 0 ? video.duration : 0;
+/** `defaultPct`: where the frame is taken without a time (a fraction of `duration`). */
+function normalize(duration: number, defaultPct: number, req: ThumbnailRequest): Normalized {
   // Cloudflare: 0 is the first frame and 1 the last; a time past the end gets the last frame too.
-  const wanted = req.timeSeconds ?? video.thumbnailTimestampPct * duration;
+  const wanted = req.timeSeconds ?? defaultPct * duration;
   const time = Math.round(Math.max(0, Math.min(wanted, duration - END_MARGIN_SECONDS)) * 1000) / 1000;
   const size =
     req.width === undefined && req.height === undefined
@@ -117,17 +117,23 @@ export class ThumbnailService {
   /** Absolute path of the cached image for this request, made first if needed. */
   async get(video: VideoRecord, req: ThumbnailRequest): Promise<string> {
     if (!video.sourceFile) throw new Error(`video ${video.uid} has no original to take thumbnails from`);
-    const n = normalize(video, req);
+    const dir = this.media.videoDir(video.uid);
+    return this.fromSource(join(dir, video.sourceFile), join(dir, 'thumbnails'), video.duration > 0 ? video.duration : 0, video.thumbnailTimestampPct, req);
+  }
+
+  /**
+   * A thumbnail of any media ffmpeg reads (a video's original, a live broadcast's segment list) of
+   * `duration` seconds, cached in `dir`; without a time, at `defaultPct` of the duration.
+   */
+  async fromSource(source: string, dir: string, duration: number, defaultPct: number, req: ThumbnailRequest): Promise<string> {
+    const n = normalize(duration, defaultPct, req);
     const key = createHash('sha1').update(JSON.stringify(n)).digest('hex');
-    const dir = join(this.media.videoDir(video.uid), 'thumbnails');
     const file = join(dir, `${key}.${n.format}`);
-    const flightKey = `${video.uid}/${key}`;
+    const flightKey = `${dir}/${key}`;
     // Registered before any await, so that an identical request arriving meanwhile joins this one.
     let job = this.inFlight.get(flightKey);
     if (!job) {
-      job = this.cachedOrMade(join(this.media.videoDir(video.uid), video.sourceFile), n, dir, file).finally(() =>
-        this.inFlight.delete(flightKey),
-      );
+      job = this.cachedOrMade(source, n, dir, file).finally(() => this.inFlight.delete(flightKey));
       this.inFlight.set(flightKey, job);
     }
     return job;
