@@ -46,7 +46,7 @@ function extras(ctx: MinistreamContext, uid: string) {
 const streamFile = (ctx: MinistreamContext, uid: string, name: string) => readFile(join(ctx.media.videoDir(uid), STREAM_FILES.dir, name), 'utf8');
 
 /** The HLS master with the ready captions and tracks; undefined when there are none (serve ffmpeg's file as it is). */
-export async function composedMaster(ctx: MinistreamContext, video: VideoRecord): Promise<TextFile | undefined> {
+async function composedMaster(ctx: MinistreamContext, video: VideoRecord): Promise<TextFile | undefined> {
   const { captions, tracks } = extras(ctx, video.uid);
   if (!captions.length && !tracks.length) return undefined;
   const master = await streamFile(ctx, video.uid, STREAM_FILES.master);
@@ -54,7 +54,7 @@ export async function composedMaster(ctx: MinistreamContext, video: VideoRecord)
 }
 
 /** The DASH manifest with the ready captions and tracks; undefined when there are none. */
-export async function composedDash(ctx: MinistreamContext, video: VideoRecord): Promise<TextFile | undefined> {
+async function composedDash(ctx: MinistreamContext, video: VideoRecord): Promise<TextFile | undefined> {
   const { captions, tracks } = extras(ctx, video.uid);
   if (!captions.length && !tracks.length) return undefined;
   const mpd = await streamFile(ctx, video.uid, STREAM_FILES.manifest);

@@ -9,7 +9,7 @@ import { Errors } from '../errors.js';
 import { STREAM_FILES } from '../transcode/encode-job.js';
 import { deliverableVideo, idleLiveInput } from './delivery-access.js';
 // Captions and extra audio tracks (captions.ts, audio-tracks.ts) join the manifests here.
-import { audioTrackFileDir, captionDeliveryFile, composedDash, composedMaster, manifestText, replyText } from './delivery-extras.js';
+import { audioTrackFileDir, captionDeliveryFile, manifestText, replyText } from './delivery-extras.js';
 import { bandwidthHintBps, keepNearestRepresentation, keepNearestVariant } from '../transcode/master-playlist.js';
 
 /** Only names the muxer writes: no slashes, no dots but the extension's, so nothing leaves the folder. */
@@ -46,32 +46,21 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   /** Cloudflare: the manifest of a live input with nothing live on it is an empty 204. */
   const notStarted = (reply: FastifyReply) => reply.code(204).header('cache-control', 'no-cache').send();
 
-  app.get('/:id/manifest/video.m3u8', { schema: { operationId: 'ministream-hls-master', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
-    if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
-    const video = await deliverableVideo(app, request, request.params.id, { ready: true });
-    const hint = bandwidthHintBps(request.query.clientBandwidthHint);
-    if (hint !== undefined) {
-      const master = await manifestText(app.ministream, video, 'hls');
-      return replyText(reply, { ...master, body: keepNearestVariant(master.body, hint) });
-    }
-    // With ready captions or audio tracks the master is built (delivery-extras.ts); else ffmpeg's file as is.
-    const composed = await composedMaster(app.ministream, video);
-    if (composed) return replyText(reply, composed);
-    return send(reply, video.uid, STREAM_FILES.master, false);
-  });
-
-  app.get('/:id/manifest/video.mpd', { schema: { operationId: 'ministream-dash-manifest', params: Params, querystring: ManifestQuery } }, async (request, reply) => {
-    if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
-    const video = await deliverableVideo(app, request, request.params.id, { ready: true });
-    const hint = bandwidthHintBps(request.query.clientBandwidthHint);
-    if (hint !== undefined) {
-      const mpd = await manifestText(app.ministream, video, 'dash');
-      return replyText(reply, { ...mpd, body: keepNearestRepresentation(mpd.body, hint) });
-    }
-    const composed = await composedDash(app.ministream, video);
-    if (composed) return replyText(reply, composed);
-    return send(reply, video.uid, STREAM_FILES.manifest, false);
-  });
+  // The HLS master and the DASH manifest: with ready captions or audio tracks they are built
+  // (delivery-extras.ts), else ffmpeg's files; clientBandwidthHint keeps the nearest rendition.
+  const manifests = [
+    { kind: 'hls', url: '/:id/manifest/video.m3u8', operationId: 'ministream-hls-master', keepNearest: keepNearestVariant },
+    { kind: 'dash', url: '/:id/manifest/video.mpd', operationId: 'ministream-dash-manifest', keepNearest: keepNearestRepresentation },
+  ] as const;
+  for (const { kind, url, operationId, keepNearest } of manifests) {
+    app.get(url, { schema: { operationId, params: Params, querystring: ManifestQuery } }, async (request, reply) => {
+      if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
+      const video = await deliverableVideo(app, request, request.params.id, { ready: true });
+      const manifest = await manifestText(app.ministream, video, kind);
+      const hint = bandwidthHintBps(request.query.clientBandwidthHint);
+      return replyText(reply, hint === undefined ? manifest : { ...manifest, body: keepNearest(manifest.body, hint) });
+    });
+  }
 
   app.get('/:id/manifest/:file', { schema: { operationId: 'ministream-stream-file', params: FileParams } }, async (request, reply) => {
     const { id, file } = request.params;
