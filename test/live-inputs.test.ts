@@ -224,6 +224,14 @@ describe('around live delivery, without a broadcast', () => {
     const lifecycle = await fetch(`${server.url}/${input.uid}/lifecycle`);
     expect(await lifecycle.json()).toEqual({ isInput: true, videoUID: null, live: false });
     expect((await fetch(`${server.url}/${'0'.repeat(32)}/lifecycle`)).status).toBe(404);
+    // An input that requires signed URLs: its uid is refused, a token for it (from /token, as for a video) is taken.
+    const locked = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic', requireSignedURLs: true } });
+    await cf.stream.keys.create({ account_id: account });
+    const { token } = await cf.stream.token.create(locked.uid!, { account_id: account });
+    expect((await fetch(`${server.url}/${locked.uid}/manifest/video.m3u8`)).status).toBe(401);
+    expect((await fetch(`${server.url}/${token}/manifest/video.m3u8`)).status).toBe(204);
+    expect(await (await fetch(`${server.url}/${token}/iframe`)).text()).toContain('Stream has not yet started');
+    expect((await fetch(`${server.url}/${token!.slice(0, -4)}AAAA/manifest/video.m3u8`)).status).toBe(401);
     const whip = await fetch(input.webRTC!.url!, { method: 'POST', body: 'v=0' });
     expect(whip.status).toBe(501);
     expect(((await whip.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/WebRTC/);

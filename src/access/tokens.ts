@@ -2,7 +2,7 @@
 // exp/nbf (numbers or numeric strings, as Cloudflare's own examples write them), sub naming the
 // video, and accessRules checked in order, first match wins, no match allows.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import type { KeyStore } from '../store/key-store.js';
 import type { AccessRule } from './signing.js';
 
@@ -123,4 +123,18 @@ export async function verifyToken(keys: KeyStore, token: string, viewer: Viewer,
     downloadable: payload.downloadable === true || payload.downloadable === 'true',
     kid: key.id,
   };
+}
+
+/**
+ * The `sub` of a JWT, NOT verified: only to route a request to the gate that will verify it (a
+ * token for a live input or for a video); undefined when it is no JWT with a string sub.
+ */
+export function unverifiedSubject(token: string): string | undefined {
+  if (!JWS_SHAPE.test(token)) return undefined;
+  try {
+    const sub = decodeJwt(token).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
 // videos with allowedOrigins answer only pages of those origins. Refusals say why in the log.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hostOf, originAllowed } from '../access/origins.js';
-import { TokenRefusal, verifyToken, type TokenGrant } from '../access/tokens.js';
+import { TokenRefusal, unverifiedSubject, verifyToken, type TokenGrant } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { UID_PATTERN } from '../store/clock.js';
 import type { VideoRecord } from '../store/video-types.js';
@@ -80,16 +80,30 @@ export async function deliverableVideo(app: FastifyInstance, request: FastifyReq
 }
 
 /**
- * A live input's uid on a delivery path while nothing is live on it (a broadcast that is on is
- * served by live-delivery.ts): Cloudflare answers its manifest with 204 "Stream has not yet started"
- * and its player waits. The input's recording.requireSignedURLs and allowedOrigins apply.
- * undefined: the id is no input (or a token), and delivery goes on as for videos.
+ * A live input named on a delivery path (by its uid, or by a signed token for it) while nothing is
+ * live on it (a broadcast that is on is served by live-delivery.ts): Cloudflare answers its
+ * manifest with 204 "Stream has not yet started" and its player waits. The input's
+ * recording.requireSignedURLs and allowedOrigins apply. undefined: the id names no input, and
+ * delivery goes on as for videos.
  */
-export function idleLiveInput(app: FastifyInstance, request: FastifyRequest, id: string): LiveInputRecord | undefined {
-  if (!UID_PATTERN.test(id)) return undefined;
-  const input = app.ministream.liveInputs.findByUid(id);
+export async function idleLiveInput(app: FastifyInstance, request: FastifyRequest, id: string): Promise<LiveInputRecord | undefined> {
+  const { liveInputs, config } = app.ministream;
+  let input: LiveInputRecord | undefined;
+  let signed = false;
+  if (UID_PATTERN.test(id)) {
+    input = liveInputs.findByUid(id);
+  } else {
+    // Only a token whose sub is an input goes this way; others are the video gate's to verify.
+    const sub = unverifiedSubject(id);
+    if (sub === undefined || !liveInputs.findByUid(sub)) return undefined;
+    const grant = await grantFor(app, request, id);
+    input = liveInputs.findByUid(grant.videoUid);
+    if (input && input.accountId !== grant.accountId) input = undefined;
+    if (!input) throw Errors.deliveryNotFound();
+    signed = true;
+  }
   if (!input) return undefined;
-  if (input.recording.requireSignedURLs) throw Errors.signedUrlRequired();
-  if (!originPasses(request, input.recording.allowedOrigins ?? [], publicOrigin(request, app.ministream.config.publicUrl))) throw Errors.originForbidden();
+  if (input.recording.requireSignedURLs && !signed) throw Errors.signedUrlRequired();
+  if (!originPasses(request, input.recording.allowedOrigins ?? [], publicOrigin(request, config.publicUrl))) throw Errors.originForbidden();
   return input;
 }

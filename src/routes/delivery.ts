@@ -54,7 +54,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   ] as const;
   for (const { kind, url, operationId, keepNearest } of manifests) {
     app.get(url, { schema: { operationId, params: Params, querystring: ManifestQuery } }, async (request, reply) => {
-      if (idleLiveInput(app, request, request.params.id)) return notStarted(reply);
+      if (await idleLiveInput(app, request, request.params.id)) return notStarted(reply);
       const video = await deliverableVideo(app, request, request.params.id, { ready: true });
       const manifest = await manifestText(app.ministream, video, kind);
       const hint = bandwidthHintBps(request.query.clientBandwidthHint);

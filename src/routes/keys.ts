@@ -32,7 +32,7 @@ const TokenBody = Type.Object({
 
 export const keyRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-  const { keys, videos } = app.ministream;
+  const { keys, videos, liveInputs } = app.ministream;
 
   app.post(
     '/keys',
@@ -73,7 +73,8 @@ export const keyRoutes: FastifyPluginAsync = async (plugin) => {
     async (request) => {
       const { account_id, identifier } = request.params;
       if (!UID_PATTERN.test(identifier)) throw Errors.invalidVideoId();
-      if (!videos.get(account_id, identifier)) throw Errors.videoNotFound();
+      // A live input's uid signs too: its token plays the input's broadcasts (its recording.requireSignedURLs).
+      if (!videos.get(account_id, identifier) && !liveInputs.get(account_id, identifier)) throw Errors.videoNotFound();
       const token = await signToken(keys, account_id, identifier, request.body ?? {});
       return ok({ token });
     },

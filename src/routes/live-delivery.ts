@@ -16,8 +16,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { ConstraintStrategy } from 'find-my-way';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { decodeJwt } from 'jose';
-import { JWS_SHAPE } from '../access/tokens.js';
+import { unverifiedSubject } from '../access/tokens.js';
 import { Errors } from '../errors.js';
 import { LIVE_FILE_NAME, LIVE_FILES } from '../live/live-transcoder.js';
 import { clipWindow, cutClipMp4, MAX_CLIP_SECONDS } from '../live/instant-clip.js';
@@ -44,13 +43,9 @@ const FIRST_PLAYLIST_WAIT_MS = 8000;
 /** The broadcast a path segment names: a uid, or (unverified here; the route verifies) a token's sub. */
 function liveTargetOf(live: LiveManager, segment: string): LiveTarget | undefined {
   const direct = live.target(segment);
-  if (direct || !JWS_SHAPE.test(segment)) return direct;
-  try {
-    const sub = decodeJwt(segment).sub;
-    return typeof sub === 'string' ? live.target(sub) : undefined;
-  } catch {
-    return undefined;
-  }
+  if (direct) return direct;
+  const sub = unverifiedSubject(segment);
+  return sub === undefined ? undefined : live.target(sub);
 }
 
 /** Routes a request to the live routes when its first path segment names a broadcast that is on. */
