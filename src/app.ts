@@ -27,11 +27,12 @@ import { webhookRoutes } from './routes/webhook.js';
 import { ministreamWebhookRoutes } from './routes/ministream-webhooks.js';
 import { liveInputRoutes } from './routes/live-inputs.js';
 import { liveDeliveryRoutes } from './routes/live-delivery.js';
+import { webRtcRoutes } from './routes/webrtc.js';
 import { dashboardRoutes } from './routes/dashboard/index.js';
 import { controlRoutes, registerFaultInjection, registerOpenApi, registerRequestLog } from './routes/control/index.js';
 
 /** Headers a browser may read on our answers (tus clients need Location and stream-media-id). */
-export const EXPOSED_HEADERS = ['Location', 'stream-media-id', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Expires'];
+export const EXPOSED_HEADERS = ['Location', 'stream-media-id', 'preview-start-seconds', 'protocol-version', 'ETag', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Upload-Expires'];
 
 function makeAjv(coerceTypes: boolean | 'array') {
   const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
@@ -90,6 +91,7 @@ export async function buildApp(ctx: MinistreamContext, logger: FastifyServerOpti
   await app.register(thumbnailRoutes);
   // Live HLS and player on the same paths while a broadcast is on (a route constraint picks them).
   await app.register(liveDeliveryRoutes);
+  await app.register(webRtcRoutes);
   await app.register(ministreamWebhookRoutes);
   // The dashboard (/_ministream/dashboard, and GET / redirects there).
   await app.register(dashboardRoutes);

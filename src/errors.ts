@@ -88,8 +88,12 @@ export const Errors = {
   idempotencyKeyReused: () => new ApiError(409, 10005, 'This Idempotency-Key was used for a live input that has since been deleted'),
   tooManyOutputs: (limit: number) => new ApiError(400, 10005, `A live input has at most ${limit} outputs`),
   invalidOutputUrl: () => new ApiError(400, 10005, 'url must be an rtmp://, rtmps:// or srt:// URL'),
-  /** ours: Ministream has no WebRTC (WHIP/WHEP) endpoint; the URLs are returned so that apps can read them. */
-  webRtcUnsupported: () => new ApiError(501, 10005, 'WebRTC (WHIP/WHEP) is not supported by Ministream: push over RTMP'),
+  /** ours (WHIP/WHEP; Cloudflare documents no bodies): a second encoder, nothing to play, an unknown session, no offer. */
+  webRtcBusy: () => new ApiError(409, 10005, 'Another encoder is already publishing to this live input over WebRTC'),
+  webRtcNotLive: () => new ApiError(404, 10003, 'Nothing is published over WebRTC on this live input'),
+  webRtcSessionNotFound: () => new ApiError(404, 10003, 'No such WebRTC session'),
+  webRtcNoOffer: () => new ApiError(400, 10005, 'The body must be an SDP offer (Content-Type: application/sdp)'),
+  liveInputDisabled: () => new ApiError(403, 10005, 'This live input is disabled'),
   /** ours (control API, /_ministream/*): a hold asked too late, a fault id that is not there. */
   videoAlreadySettled: (state: string) => new ApiError(409, 10005, `The video is already ${state}: hold a video before its encode finishes`),
   faultNotFound: () => new ApiError(404, 10003, 'No fault with this id'),

@@ -212,7 +212,7 @@ describe('live input outputs (SDK)', () => {
 });
 
 describe('around live delivery, without a broadcast', () => {
-  it('an idle input has no videos, a 204 manifest, an idle lifecycle, and WebRTC answers 501', async () => {
+  it('an idle input has no videos, a 204 manifest, an idle lifecycle, and refuses WebRTC offers that are not SDP', async () => {
     const account = freshAccount();
     const input = await cf.stream.liveInputs.create({ account_id: account, recording: { mode: 'automatic' } });
     const videos = await fetch(server.streamUrl(account, `/live_inputs/${input.uid}/videos`));
@@ -232,9 +232,13 @@ describe('around live delivery, without a broadcast', () => {
     expect((await fetch(`${server.url}/${token}/manifest/video.m3u8`)).status).toBe(204);
     expect(await (await fetch(`${server.url}/${token}/iframe`)).text()).toContain('Stream has not yet started');
     expect((await fetch(`${server.url}/${token!.slice(0, -4)}AAAA/manifest/video.m3u8`)).status).toBe(401);
-    const whip = await fetch(input.webRTC!.url!, { method: 'POST', body: 'v=0' });
-    expect(whip.status).toBe(501);
-    expect(((await whip.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/WebRTC/);
+    // WebRTC (tested end to end in webrtc.browser.test.ts): a body that is no SDP offer is refused, nothing is played yet.
+    const whip = await fetch(input.webRTC!.url!, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0' });
+    expect(whip.status).toBe(400);
+    expect(((await whip.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/SDP offer/);
+    const offer = 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+    expect((await fetch(input.webRTCPlayback!.url!, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer })).status).toBe(404);
+    expect((await fetch(`${server.url}/${'0'.repeat(65)}/webRTC/publish`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer })).status).toBe(404);
   });
 });
 

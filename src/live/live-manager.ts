@@ -18,6 +18,7 @@ import { RTMP_APP, RtmpIngest, type IngestHandler, type MediaInfo, type PublishS
 import { SegmentIndexer } from './segment-index.js';
 import { Simulcast } from './simulcast.js';
 import { SrtListeners } from './srt-listeners.js';
+import { WebRtcLive } from './webrtc.js';
 
 export interface LiveConfig {
   /** RTMP port (0: a free one). */
@@ -93,6 +94,8 @@ export function broadcastName(input: LiveInputRecord, at: Date): string {
 
 export class LiveManager implements IngestHandler {
   private readonly ingest: RtmpIngest;
+  /** WHIP publishers and WHEP viewers (src/live/webrtc.ts). */
+  readonly webrtc: WebRtcLive;
   /** SRT ingest and playback, relayed through the RTMP server; undefined when SRT is off. */
   private readonly srt: SrtListeners | undefined;
   private readonly broadcasts = new Map<string, Broadcast>();
@@ -107,6 +110,7 @@ export class LiveManager implements IngestHandler {
 
   constructor(private readonly deps: LiveDeps) {
     this.ingest = new RtmpIngest(this, deps.log);
+    this.webrtc = new WebRtcLive(deps.log);
     const { srtPortBase, host } = deps.config;
     if (srtPortBase !== null && deps.srtLiveTransmitPath) {
       this.srt = new SrtListeners({
@@ -144,6 +148,7 @@ export class LiveManager implements IngestHandler {
     this.stopping = true;
     for (const w of this.waiting.values()) clearTimeout(w.timer);
     await this.srt?.stop();
+    await this.webrtc.stop();
     const exits: Promise<void>[] = [];
     for (const b of this.broadcasts.values()) {
       b.simulcast.stop();
@@ -285,6 +290,7 @@ export class LiveManager implements IngestHandler {
    */
   async inputChanged(input: LiveInputRecord): Promise<LiveInputRecord> {
     const b = this.broadcasts.get(input.uid);
+    if (!input.enabled) this.webrtc.endInput(input.uid);
     if (b && !input.enabled) b.session.end('this live input was disabled');
     else if (b) this.outputsChanged(input.uid);
     return this.srt ? this.srt.follow(input) : input;
@@ -299,6 +305,7 @@ export class LiveManager implements IngestHandler {
   /** An input was deleted: its encoder is cut and its broadcast recorded at once. */
   inputDeleted(inputUid: string): void {
     this.srt?.forget(inputUid);
+    this.webrtc.endInput(inputUid);
     const b = this.broadcasts.get(inputUid);
     if (b) {
       b.session.end('this live input was deleted');

@@ -5,7 +5,7 @@
 // when its first path segment names a broadcast that is on (LiveManager.target), so both can stay.
 // Also live instant clips (/<video id>/manifest/clip.m3u8 and /<video id>/clip.mp4, with
 // ?time=&duration=; src/live/instant-clip.ts), /<id>/lifecycle (Cloudflare's: is it an input, which
-// video is live), the WebRTC paths (501), and Ministream's own /_ministream/live_inputs/<id>/status
+// video is live), and Ministream's own /_ministream/live_inputs/<id>/status
 // (the status and its history).
 //
 // Access follows Cloudflare: by the input's id, the input's recording.requireSignedURLs and
@@ -122,7 +122,6 @@ const LiveManifestQuery = Type.Object({
 /** Cloudflare: a preview manifest covers at most 5 minutes. */
 const MAX_PREVIEW_SECONDS = 300;
 const VARIANT_PLAYLIST = /^(v\d+)\.m3u8$/;
-const WebRtcParams = Type.Object({ id: Type.String(), action: Type.String() });
 const ClipQuery = Type.Object({ time: Type.String(), duration: Type.String(), filename: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,120}$' })) });
 const StatusHistory = Type.Object({
   uid: Type.String(),
@@ -293,13 +292,4 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     return ok({ uid: input.uid, status: input.status, connected: live.isConnected(input.uid), history: liveInputs.statusHistory(input.uid) });
   });
 
-  // Deliberate difference: no WebRTC (WHIP/WHEP) here; the live input's webRTC URLs lead to this answer.
-  app.route({
-    method: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/:id/webRTC/:action',
-    schema: { operationId: 'ministream-live-webrtc', params: WebRtcParams },
-    handler: async () => {
-      throw Errors.webRtcUnsupported();
-    },
-  });
 };

@@ -5,8 +5,8 @@
 // Which protocols work: RTMP, at rtmp://HOST:RTMP_PORT/live/ with the input's stream key (the
 // `rtmps` object; Ministream has no TLS, so the URL is rtmp://), and SRT at srt://HOST:<the input's
 // own port> with its passphrase (the `srt` object; `srtPlayback` plays from another port; see
-// src/live/srt-listeners.ts for why ports per input). `webRTC` and `webRTCPlayback` are returned
-// with URLs on this host so that apps can read them, but the WebRTC paths answer 501.
+// src/live/srt-listeners.ts for why ports per input), and WebRTC: WHIP at `webRTC.url`, WHEP at
+// `webRTCPlayback.url` (src/routes/webrtc.ts).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';

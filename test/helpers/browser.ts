@@ -11,12 +11,13 @@ if (!hasBrowser && browserRequired) {
   throw new Error(`MINISTREAM_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`);
 }
 
-export function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (a fake camera for WebRTC tests, say). */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     // This machine's network is closed: without these flags Chromium keeps trying to phone home.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', ...extraArgs],
   });
 }
