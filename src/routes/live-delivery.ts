@@ -278,7 +278,8 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   app.get('/:id/lifecycle', { schema: { operationId: 'ministream-live-lifecycle', params: Params } }, async (request) => {
     const { id } = request.params;
     const target = live.target(id);
-    if (liveInputs.findByUid(id)) return { isInput: true, videoUID: target?.videoUid ?? null, live: live.isConnected(id) };
+    // A WHIP publisher is live too (it has no video: WebRTC broadcasts are not recorded).
+    if (liveInputs.findByUid(id)) return { isInput: true, videoUID: target?.videoUid ?? null, live: live.isConnected(id) || live.webrtc.isLive(id) };
     const video = videos.findByUid(id);
     if (!video) throw Errors.deliveryNotFound();
     return { isInput: false, videoUID: video.uid, live: video.state === 'live-inprogress' && target !== undefined && live.isConnected(target.inputUid) };
