@@ -225,6 +225,17 @@ describe('live instant clips and DVR', () => {
     expect(whole.segments.slice(0, first).reduce((sum, seg) => sum + seg.duration, 0)).toBeCloseTo(startSeconds, 3);
     expect((await get(`/${input.uid}/manifest/video.m3u8?duration=6m`)).status).toBe(400);
 
+    // Live viewer counts: two players (their own user agents) asking for playlists, by the input's or the video's id.
+    for (const agent of ['viewer-a', 'viewer-b']) expect((await fetch(`${server.url}/${live!.uid}/manifest/v0.m3u8`, { headers: { 'user-agent': agent } })).status).toBe(200);
+    const views = async (id: string) => (await (await get(`/${id}/views`)).json()) as { liveViewers: number };
+    expect((await views(input.uid!)).liveViewers).toBeGreaterThanOrEqual(2);
+    expect(await views(live!.uid!)).toEqual(await views(input.uid!));
+    expect(await (await get(`/${live!.uid}/iframe`)).text()).toContain('<span id="viewers"></span>');
+    // recording.hideLiveViewerCount: the player does not show it.
+    await cf.stream.liveInputs.update(input.uid!, { account_id: account, recording: { mode: 'automatic', hideLiveViewerCount: true } });
+    expect(await (await get(`/${live!.uid}/iframe`)).text()).not.toContain('id="viewers"');
+    expect((await get(`/${'0'.repeat(32)}/views`)).status).toBe(404);
+
     // Live thumbnails: the latest picture by default, a moment of the broadcast with time=, and GIFs.
     for (const [path, type] of [
       [`/${input.uid}/thumbnails/thumbnail.jpg`, 'image/jpeg'],

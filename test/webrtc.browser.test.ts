@@ -94,6 +94,7 @@ describe.skipIf(!hasBrowser)('WebRTC (WHIP/WHEP) in Chromium', () => {
       });
       expect(size).toBe('320x240');
       expect(await (await fetch(`${server.url}/${input.uid}/lifecycle`)).json()).toEqual({ isInput: true, videoUID: null, live: true });
+      expect(await (await fetch(`${server.url}/${input.uid}/views`)).json()).toEqual({ liveViewers: 1 });
       // As on Cloudflare, WHIP is neither recorded nor served as HLS.
       expect((await fetch(`${server.url}/${input.uid}/manifest/video.m3u8`)).status).toBe(204);
       expect(((await (await fetch(server.streamUrl(account, `/live_inputs/${input.uid}/videos`))).json()) as { result: unknown[] }).result).toEqual([]);

@@ -19,6 +19,7 @@ import { SegmentIndexer } from './segment-index.js';
 import { Simulcast } from './simulcast.js';
 import { SrtListeners } from './srt-listeners.js';
 import { WebRtcLive } from './webrtc.js';
+import { ViewerCounter } from './viewer-count.js';
 
 export interface LiveConfig {
   /** RTMP port (0: a free one). */
@@ -96,6 +97,8 @@ export class LiveManager implements IngestHandler {
   private readonly ingest: RtmpIngest;
   /** WHIP publishers and WHEP viewers (src/live/webrtc.ts). */
   readonly webrtc: WebRtcLive;
+  /** HLS viewers of each input's broadcast, by their playlist requests. */
+  readonly hlsViewers = new ViewerCounter();
   /** SRT ingest and playback, relayed through the RTMP server; undefined when SRT is off. */
   private readonly srt: SrtListeners | undefined;
   private readonly broadcasts = new Map<string, Broadcast>();
@@ -166,6 +169,11 @@ export class LiveManager implements IngestHandler {
   /** The CODECS attribute of a live video's stream-copied variant, when the encoder's headers told it. */
   codecsOf(videoUid: string): string | undefined {
     return this.codecs.get(videoUid);
+  }
+
+  /** Cloudflare's liveViewers: HLS clients seen lately plus WHEP viewers. */
+  viewerCount(inputUid: string): number {
+    return this.hlsViewers.count(inputUid) + this.webrtc.viewerCount(inputUid);
   }
 
   /** Whether an encoder is connected to the input right now. */

@@ -88,6 +88,13 @@ export class WebRtcLive {
 
   constructor(private readonly log: RunnerLog) {}
 
+  /** WHEP viewers of the input now. */
+  viewerCount(inputUid: string): number {
+    let n = 0;
+    for (const v of this.viewers.values()) if (v.inputUid === inputUid) n++;
+    return n;
+  }
+
   /** Whether a WHIP encoder is publishing to the input. */
   isLive(inputUid: string): boolean {
     return this.publishers.has(inputUid);

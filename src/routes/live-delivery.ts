@@ -150,8 +150,13 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(edit(text));
   };
 
+  /** A client asking for a playlist is watching (Cloudflare's liveViewers). */
+  const watching = (request: FastifyRequest, view: LiveView) =>
+    live.hlsViewers.saw(view.target.inputUid, `${request.ip}|${request.headers['user-agent'] ?? ''}`);
+
   app.get('/:id/manifest/video.m3u8', { constraints, schema: { operationId: 'ministream-live-hls-master', params: Params, querystring: LiveManifestQuery } }, async (request, reply) => {
     const view = await liveGate(app, request, request.params.id);
+    watching(request, view);
     // ffmpeg cannot name the codecs of the stream-copied variant; players that switch between
     // variants (hls.js) need them, so they are added from what the encoder's headers said.
     const codecs = live.codecsOf(view.video.uid);
@@ -180,6 +185,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     const { id, file } = request.params;
     const view = await liveGate(app, request, id);
     if (!LIVE_FILE_NAME.test(file)) throw Errors.deliveryNotFound();
+    if (file.endsWith('.m3u8')) watching(request, view);
     const variant = VARIANT_PLAYLIST.exec(file)?.[1];
     const from = isSet(request.query.dvrEnabled) ? 0 : request.query.previewFrom;
     if (variant && from !== undefined) {
@@ -258,13 +264,15 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   const titleOf = (video: VideoRecord) => (typeof video.meta.name === 'string' && video.meta.name ? video.meta.name : video.uid);
 
   app.get('/:id/iframe', { constraints, schema: { operationId: 'ministream-live-player-iframe', params: Params, querystring: PlayerQuery } }, async (request, reply) => {
-    const { video } = await liveGate(app, request, request.params.id);
+    const { video, target } = await liveGate(app, request, request.params.id);
     const q = request.query;
     const flag = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v !== 'false');
-    // The player of recorded videos; a live stream has no startTime and no poster yet.
+    // The player of recorded videos; a live stream has no startTime and no poster yet. It shows
+    // the viewer count unless the input hides it (recording.hideLiveViewerCount).
+    const hideCount = liveInputs.findByUid(target.inputUid)?.recording.hideLiveViewerCount ?? true;
     const html = iframeHtml(titleOf(video), {
       autoplay: flag(q.autoplay, false), muted: flag(q.muted, false), loop: false, controls: flag(q.controls, true),
-      preload: 'auto', poster: '', startTime: 0, primaryColor: undefined, dvr: isSet(q.dvrEnabled),
+      preload: 'auto', poster: '', startTime: 0, primaryColor: undefined, dvr: isSet(q.dvrEnabled), viewerCount: !hideCount,
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
   });
@@ -272,6 +280,15 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   app.get('/:id/watch', { constraints, schema: { operationId: 'ministream-live-player-watch', params: Params } }, async (request, reply) => {
     const { video } = await liveGate(app, request, request.params.id);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(video), 'iframe'));
+  });
+
+  // Cloudflare's live viewer count, by the input's id (or its live video's): {"liveViewers": N}.
+  app.get('/:id/views', { schema: { operationId: 'ministream-live-views', params: Params } }, async (request, reply) => {
+    // A token stands for its input or video, as on every delivery path (the player asks through one).
+    const id = unverifiedSubject(request.params.id) === undefined ? request.params.id : (await grantFor(app, request, request.params.id)).videoUid;
+    const inputUid = liveInputs.findByUid(id)?.uid ?? videos.findByUid(id)?.liveInput ?? undefined;
+    if (!inputUid) throw Errors.deliveryNotFound();
+    return reply.header('cache-control', 'no-cache').send({ liveViewers: live.viewerCount(inputUid) });
   });
 
   // Cloudflare's lifecycle endpoint (on its customer host; here on Ministream's origin), for inputs and videos.

@@ -20,6 +20,8 @@ export interface PlayerOptions {
   defaultTextTrack?: string;
   /** The color around the picture (CSS; `transparent` too). */
   letterboxColor?: string;
+  /** A live broadcast whose viewer count is shown (from /<id>/views, every 10 s). */
+  viewerCount?: boolean;
   /** The video's publicDetails (Cloudflare's player enhancements): shown over the top of the player. */
   branding?: Branding;
 }
@@ -83,17 +85,19 @@ export function iframeHtml(title: string, opts: PlayerOptions): string {
   const accent = opts.primaryColor ? `accent-color:${opts.primaryColor};` : '';
   const letterbox = opts.letterboxColor ?? '#000';
   const waiting = opts.waitForLive ? '<p id="waiting">Stream has not yet started</p>' : '';
+  const viewers = opts.viewerCount ? '<span id="viewers"></span>' : '';
   return `${pageHead(title, `html,body{margin:0;height:100%;background:${letterbox};overflow:hidden}video{width:100%;height:100%;display:block;background:${letterbox};${accent}}
 #waiting{position:absolute;inset:0;margin:0;display:flex;align-items:center;justify-content:center;color:#eee;font:16px system-ui,sans-serif}
 #branding{position:absolute;top:0;left:0;right:0;display:flex;gap:10px;align-items:center;padding:8px 12px;background:linear-gradient(#000a,#0000);color:#fff;font:15px system-ui,sans-serif}
-#branding img{height:28px}#branding #share{margin-left:auto;color:#fff}`)}
+#branding img{height:28px}#branding #share{margin-left:auto;color:#fff}
+#viewers{position:absolute;right:10px;bottom:48px;padding:2px 8px;border-radius:4px;background:#000a;color:#fff;font:13px system-ui,sans-serif}#viewers:empty{display:none}`)}
 <body>
 <video id="player" playsinline ${attrs}></video>
-${waiting}${brandingHtml(opts.branding)}
+${waiting}${viewers}${brandingHtml(opts.branding)}
 <script src="${HLS_JS_PATH}"></script>
 <script>
 (function () {
-  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true, defaultTextTrack: opts.defaultTextTrack ?? null })};
+  var options = ${scriptJson({ startTime: opts.startTime, autoplay: opts.autoplay, waitForLive: opts.waitForLive === true, defaultTextTrack: opts.defaultTextTrack ?? null, viewerCount: opts.viewerCount === true })};
   var video = document.getElementById('player');
   var source = ${scriptJson(opts.dvr ? 'manifest/video.m3u8?dvrEnabled=true' : 'manifest/video.m3u8')};
   var state = { video: video, hls: null, error: null };
@@ -135,6 +139,14 @@ ${waiting}${brandingHtml(opts.branding)}
       start();
     });
   }
+  // The live viewer count, refreshed every 10 s (relative: through a token path too).
+  function showViewers() {
+    fetch('views', { cache: 'no-store' }).then(function (r) { return r.ok ? r.json() : null; }).then(function (v) {
+      var el = document.getElementById('viewers');
+      if (el && v && typeof v.liveViewers === 'number') el.textContent = v.liveViewers + ' watching';
+    }, function () {});
+  }
+  if (options.viewerCount) { showViewers(); setInterval(showViewers, 10000); }
   state.waiting = options.waitForLive;
   if (options.waitForLive) waitForLive(); else start();
 })();
