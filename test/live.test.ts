@@ -225,6 +225,15 @@ describe('live instant clips and DVR', () => {
     expect(whole.segments.slice(0, first).reduce((sum, seg) => sum + seg.duration, 0)).toBeCloseTo(startSeconds, 3);
     expect((await get(`/${input.uid}/manifest/video.m3u8?duration=6m`)).status).toBe(400);
 
+    // Live DASH (playback.dash): a dynamic MPD of the stream as pushed, which ffprobe reads over HTTP.
+    const mpd = await get(`/${input.uid}/manifest/video.mpd`);
+    expect(mpd.status).toBe(200);
+    expect(mpd.headers.get('content-type')).toBe('application/dash+xml');
+    expect(await mpd.text()).toContain('type="dynamic"');
+    const dash = await ffprobe(ffprobePath, input.playback!.dash!);
+    expect(dash.streams.map((st) => st.codec_name).sort()).toEqual(['aac', 'h264']);
+    expect(dash.streams.find((st) => st.codec_type === 'video')!.width).toBe(640);
+
     // Live viewer counts: two players (their own user agents) asking for playlists, by the input's or the video's id.
     for (const agent of ['viewer-a', 'viewer-b']) expect((await fetch(`${server.url}/${live!.uid}/manifest/v0.m3u8`, { headers: { 'user-agent': agent } })).status).toBe(200);
     const views = async (id: string) => (await (await get(`/${id}/views`)).json()) as { liveViewers: number };

@@ -10,12 +10,12 @@ import { runFfmpeg } from '../transcode/ffmpeg.js';
 import { LADDER, type Rung } from '../transcode/ladder.js';
 
 /** Names inside <media>/<video uid>/: the live folder and its master playlist. */
-export const LIVE_FILES = { dir: 'live', master: 'master.m3u8' } as const;
+export const LIVE_FILES = { dir: 'live', master: 'master.m3u8', dash: 'video.mpd' } as const;
 export const LIVE_SEGMENT_SECONDS = 2;
 /** Segments a live playlist lists (20 s): enough for players to start a few segments back. */
 export const LIVE_PLAYLIST_SIZE = 10;
-/** The only names delivery serves from a live folder: the variants' playlists and segments. */
-export const LIVE_FILE_NAME = /^v\d+(-\d+)?\.(m3u8|ts)$/;
+/** The only names delivery serves from a live folder: the variants' playlists and segments, the DASH segments. */
+export const LIVE_FILE_NAME = /^(v\d+(-\d+)?\.(m3u8|ts)|dash-(init|\d+)-\d+(-\d+)?\.m4s)$/;
 /** The lower rungs a live ladder may add below the source (by short side). */
 const LOWER_RUNGS = [360, 240];
 /** ffmpeg gives up reading the RTMP server after this long without data (microseconds). */
@@ -69,6 +69,20 @@ export function liveTranscodeArgs(source: string, outDir: string, rungs: LiveRun
     '-master_pl_name', LIVE_FILES.master,
     '-hls_segment_filename', `${outDir}/v%v-%05d.ts`,
     `${outDir}/v%v.m3u8`,
+    // A second output of the same process: live DASH (fMP4) of the stream as pushed, copied (the
+    // lower rung's encode cannot feed two muxers); the broadcast's playback.dash.
+    '-map', '0:v:0', ...(hasAudio ? ['-map', '0:a:0'] : []),
+    '-c', 'copy',
+    '-f', 'dash',
+    '-seg_duration', String(LIVE_SEGMENT_SECONDS),
+    '-window_size', String(LIVE_PLAYLIST_SIZE),
+    '-extra_window_size', String(LIVE_PLAYLIST_SIZE),
+    '-use_template', '1',
+    '-use_timeline', '1',
+    '-adaptation_sets', hasAudio ? 'id=0,streams=v id=1,streams=a' : 'id=0,streams=v',
+    '-init_seg_name', 'dash-init-$RepresentationID$.m4s',
+    '-media_seg_name', 'dash-$RepresentationID$-$Number%05d$.m4s',
+    `${outDir}/${LIVE_FILES.dash}`,
   ];
 }
 

@@ -137,7 +137,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   const constraints = { [CONSTRAINT]: 'yes' };
 
   const liveFile = (view: LiveView, file: string) => `${media.videoDir(view.video.uid)}/${LIVE_FILES.dir}/${file}`;
-  const playlist = async (reply: FastifyReply, view: LiveView, path: string, edit: (text: string) => string = (t) => t) => {
+  const playlist = async (reply: FastifyReply, view: LiveView, path: string, edit: (text: string) => string = (t) => t, type = 'application/vnd.apple.mpegurl') => {
     let text = await readFile(path, 'utf8').catch(() => undefined);
     // Before the first segment is cut there is nothing to play yet: a player that asks as soon as
     // the encoder connects is answered when the playlist appears (within its manifest timeout).
@@ -147,7 +147,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     }
     if (text === undefined) throw Errors.deliveryNotReady();
     // Live playlists change every segment: never cached.
-    return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache, no-store').send(edit(text));
+    return reply.type(type).header('cache-control', 'no-cache, no-store').send(edit(text));
   };
 
   /** A client asking for a playlist is watching (Cloudflare's liveViewers). */
@@ -197,8 +197,16 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     const path = liveFile(view, file);
     const size = await stat(path).then((s) => s.size, () => undefined);
     if (size === undefined) throw Errors.deliveryNotFound();
-    // A segment, once listed, never changes.
+    // An HLS segment, once listed, never changes; DASH names start over when the encoder reconnects.
+    if (file.endsWith('.m4s')) return reply.type('video/iso.segment').header('content-length', size).header('cache-control', 'no-cache').send(createReadStream(path));
     return reply.type('video/mp2t').header('content-length', size).header('cache-control', 'public, max-age=86400, immutable').send(createReadStream(path));
+  });
+
+  // Live DASH (the broadcast's playback.dash): the stream as pushed, fMP4, from the same ffmpeg as the HLS ladder.
+  app.get('/:id/manifest/video.mpd', { constraints, schema: { operationId: 'ministream-live-dash-manifest', params: Params } }, async (request, reply) => {
+    const view = await liveGate(app, request, request.params.id);
+    watching(request, view);
+    return playlist(reply, view, liveFile(view, LIVE_FILES.dash), (text) => text, 'application/dash+xml');
   });
 
   /** The clip a request asks for: the live video's window, checked (Cloudflare: by the video's id only, at most 60 s). */
