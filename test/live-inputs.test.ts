@@ -232,6 +232,10 @@ describe('around live delivery, without a broadcast', () => {
     expect((await fetch(`${server.url}/${token}/manifest/video.m3u8`)).status).toBe(204);
     expect(await (await fetch(`${server.url}/${token}/iframe`)).text()).toContain('Stream has not yet started');
     expect((await fetch(`${server.url}/${token!.slice(0, -4)}AAAA/manifest/video.m3u8`)).status).toBe(401);
+    // WHEP follows the same rule: the uid is refused, the token passes (and finds nothing published yet).
+    const whep = (key: string) => fetch(`${server.url}/${key}/webRTC/play`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' });
+    expect((await whep(locked.uid!)).status).toBe(401);
+    expect((await whep(token!)).status).toBe(404);
     // WebRTC (tested end to end in webrtc.browser.test.ts): a body that is no SDP offer is refused, nothing is played yet.
     const whip = await fetch(input.webRTC!.url!, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0' });
     expect(whip.status).toBe(400);

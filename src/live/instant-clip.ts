@@ -21,7 +21,9 @@ export async function clipWindow(liveDir: string, time: number, duration: number
     return { error: `the clip ends past what the broadcast has recorded so far (${recorded.toFixed(1)} s)` };
   }
   const segments = segmentsFor(index, time, duration);
-  return { segments, offset: Math.max(0, time - segments[0]!.start) };
+  const first = segments[0];
+  if (!first) return { error: `the clip ends past what the broadcast has recorded so far (${recorded.toFixed(1)} s)` };
+  return { segments, offset: Math.max(0, time - first.start) };
 }
 
 /**

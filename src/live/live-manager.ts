@@ -150,13 +150,16 @@ export class LiveManager implements IngestHandler {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const w of this.waiting.values()) clearTimeout(w.timer);
-    await this.srt?.stop();
-    await this.webrtc.stop();
+    // The transcoders are gathered first: stopping an SRT relay ends its publish, which takes the
+    // broadcast out of the map before its transcoder has flushed.
     const exits: Promise<void>[] = [];
     for (const b of this.broadcasts.values()) {
       b.simulcast.stop();
+      exits.push(b.previous);
       if (b.transcoder) exits.push(b.transcoder.done);
     }
+    await this.srt?.stop();
+    await this.webrtc.stop();
     await this.ingest.close();
     await Promise.all(exits);
   }
@@ -200,7 +203,7 @@ export class LiveManager implements IngestHandler {
     const input = this.deps.inputs.findByStreamKey(streamKey);
     if (!input) return 'unknown stream key';
     if (!input.enabled) return 'this live input is disabled';
-    if (this.broadcasts.has(input.uid)) return 'another encoder is already connected to this live input';
+    if (this.broadcasts.has(input.uid) || this.webrtc.isLive(input.uid)) return 'another encoder is already connected to this live input';
     const waiting = this.waiting.get(input.uid);
     if (waiting) {
       clearTimeout(waiting.timer);
@@ -328,7 +331,7 @@ export class LiveManager implements IngestHandler {
 
   /** After a reset: broadcasts and SRT ports of inputs no longer stored end as if the inputs were deleted. */
   inputsRemoved(): void {
-    for (const uid of new Set([...this.broadcasts.keys(), ...this.waiting.keys()])) {
+    for (const uid of new Set([...this.broadcasts.keys(), ...this.waiting.keys(), ...this.webrtc.liveInputs()])) {
       if (!this.deps.inputs.findByUid(uid)) this.inputDeleted(uid);
     }
     this.srt?.prune();

@@ -12,7 +12,7 @@
 import type { Socket } from 'node:dgram';
 import type { LiveInputRecord, LiveInputStore, SrtRole } from '../store/live-input-store.js';
 import type { RunnerLog } from '../transcode/job-runner.js';
-import { bindUdp, SrtPort } from './srt-port.js';
+import { bindUdp, closeQuietly, SrtPort } from './srt-port.js';
 import { ingestRelay, playbackRelay } from './srt-relays.js';
 
 export interface SrtDeps {
@@ -61,19 +61,24 @@ export class SrtListeners {
     if (this.stopping) return input;
     let current = input;
     const sockets = new Map<SrtRole, Socket>();
+    const release = () => sockets.forEach((socket) => closeQuietly(socket));
     for (const role of ROLES) {
       if (portOf(current, role) !== null) continue;
       const given = await this.givePort(current, role);
-      if (!given) return this.deps.inputs.findByUid(input.uid) ?? current;
+      if (given) sockets.set(role, given.socket);
+      // Deleted meanwhile, no port left, or the server stops: nothing opens.
+      if (!given || this.stopping) {
+        release();
+        return this.deps.inputs.findByUid(input.uid) ?? current;
+      }
       current = given.input;
-      sockets.set(role, given.socket);
     }
     const opened = this.open.get(current.uid);
     const same = opened && opened.streamKey === current.streamKey && opened.playbackKey === current.playbackKey
       && ROLES.every((role, i) => opened.ports[i]?.port === portOf(current, role));
     if (opened && (!current.enabled || !same)) this.forget(current.uid);
     if (!current.enabled || (opened && same)) {
-      for (const socket of sockets.values()) socket.close();
+      release();
       return current;
     }
     const ports = ROLES.map((role) => this.portFor(current, role));

@@ -27,11 +27,20 @@ export function bindUdp(host: string, port: number): Promise<Socket> {
     socket.bind(port, host, () => {
       socket.removeAllListeners('error');
       // A socket that fails later (it should not) is closed; the port's next knock never comes.
-      socket.on('error', () => socket.close());
+      socket.on('error', () => closeQuietly(socket));
       socket.unref();
       resolve(socket);
     });
   });
+}
+
+/** Closes a socket that may be closed already. */
+export function closeQuietly(socket: Socket | undefined): void {
+  try {
+    socket?.close();
+  } catch {
+    // ERR_SOCKET_DGRAM_NOT_RUNNING: it was.
+  }
 }
 
 export class SrtPort {
@@ -62,7 +71,7 @@ export class SrtPort {
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    this.socket?.close();
+    closeQuietly(this.socket);
     this.socket = undefined;
     this.relay?.stop();
     return this.idle;

@@ -18,6 +18,8 @@ export class ViewerCounter {
       this.seen.set(inputUid, clients);
     }
     clients.set(client, now);
+    // Forgotten here too, not only when counted: nobody may ever ask /views.
+    if (clients.size > 64) this.count(inputUid, now);
   }
 
   /** Clients that asked within the window (the others are forgotten). */

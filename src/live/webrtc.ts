@@ -63,11 +63,11 @@ const publishCodecs = (w: typeof Werift) => ({ video: [w.useH264(), w.useVP8()],
 async function answer(pc: RTCPeerConnection, offer: string, prepare: () => Promise<void> = async () => undefined): Promise<string> {
   try {
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    await prepare();
+    await pc.setLocalDescription(await pc.createAnswer());
   } catch (err) {
     throw new WebRtcRefusal(400, `the offer is not an SDP offer this server can answer: ${(err as Error).message}`);
   }
-  await prepare();
-  await pc.setLocalDescription(await pc.createAnswer());
   if (pc.iceGatheringState !== 'complete') {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
@@ -93,6 +93,11 @@ export class WebRtcLive {
     let n = 0;
     for (const v of this.viewers.values()) if (v.inputUid === inputUid) n++;
     return n;
+  }
+
+  /** Inputs with a WHIP publisher. */
+  liveInputs(): string[] {
+    return [...this.publishers.keys()];
   }
 
   /** Whether a WHIP encoder is publishing to the input. */
@@ -136,7 +141,8 @@ export class WebRtcLive {
   /** WHEP: a viewer's offer; the publisher's tracks are forwarded to it as they come. */
   async play(inputUid: string, offer: string): Promise<{ session: string; sdp: string }> {
     const publisher = this.publishers.get(inputUid);
-    if (!publisher) throw new WebRtcRefusal(404, 'nothing is published over WebRTC on this live input');
+    // A publisher still being answered has no codecs yet: nothing to play so far.
+    if (!publisher || publisher.codecs.size === 0) throw new WebRtcRefusal(404, 'nothing is published over WebRTC on this live input');
     // The viewer gets the publisher's own codecs: RTP is forwarded, never transcoded.
     const video = publisher.codecs.get('video');
     const audio = publisher.codecs.get('audio');
@@ -149,18 +155,25 @@ export class WebRtcLive {
       if (state === 'connected') this.askKeyframe(publisher);
       if (state === 'failed' || state === 'closed' || state === 'disconnected') this.end(session);
     });
-    const sdp = await answer(pc, offer, async () => {
-      for (const transceiver of pc.getTransceivers()) {
-        const kind = transceiver.kind as Kind;
-        const source = publisher.tracks.get(kind);
-        if (!source) continue;
-        const out = new w.MediaStreamTrack({ kind });
-        transceiver.setDirection('sendonly');
-        await transceiver.sender.replaceTrack(out);
-        const { unSubscribe } = source.onReceiveRtp.subscribe((rtp) => out.writeRtp(rtp));
-        viewer.unsubscribe.push(unSubscribe);
-      }
-    });
+    let sdp: string;
+    try {
+      sdp = await answer(pc, offer, async () => {
+        for (const transceiver of pc.getTransceivers()) {
+          const kind = transceiver.kind as Kind;
+          const source = publisher.tracks.get(kind);
+          if (!source) continue;
+          const out = new w.MediaStreamTrack({ kind });
+          transceiver.setDirection('sendonly');
+          await transceiver.sender.replaceTrack(out);
+          const { unSubscribe } = source.onReceiveRtp.subscribe((rtp) => out.writeRtp(rtp));
+          viewer.unsubscribe.push(unSubscribe);
+        }
+      });
+    } catch (err) {
+      // A refused offer leaves no session behind (nor a viewer in the count).
+      this.end(session);
+      throw err;
+    }
     this.expireUnconnected(session, pc);
     this.log.info({ input: inputUid, session }, 'webrtc: WHEP viewer answered');
     return { session, sdp };
@@ -179,14 +192,14 @@ export class WebRtcLive {
     if (viewer) {
       this.viewers.delete(session);
       for (const stop of viewer.unsubscribe) stop();
-      void viewer.pc.close();
+      viewer.pc.close().catch(() => undefined);
       return true;
     }
     for (const publisher of this.publishers.values()) {
       if (publisher.session !== session) continue;
       this.publishers.delete(publisher.inputUid);
       clearInterval(publisher.keyframes);
-      void publisher.pc.close();
+      publisher.pc.close().catch(() => undefined);
       // Its viewers have nothing left to watch.
       for (const v of [...this.viewers.values()]) if (v.inputUid === publisher.inputUid) this.end(v.session);
       this.log.info({ input: publisher.inputUid, session }, 'webrtc: WHIP publisher left');

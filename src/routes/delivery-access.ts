@@ -80,13 +80,13 @@ export async function deliverableVideo(app: FastifyInstance, request: FastifyReq
 }
 
 /**
- * A live input named on a delivery path (by its uid, or by a signed token for it) while nothing is
- * live on it (a broadcast that is on is served by live-delivery.ts): Cloudflare answers its
- * manifest with 204 "Stream has not yet started" and its player waits. The input's
- * recording.requireSignedURLs and allowedOrigins apply. undefined: the id names no input, and
- * delivery goes on as for videos.
+ * A live input named on a delivery path (by its uid, or by a signed token for it), once its
+ * recording.requireSignedURLs and allowedOrigins let this request in. Used for an input with
+ * nothing live on it (a broadcast that is on is served by live-delivery.ts: Cloudflare answers its
+ * manifest with 204 "Stream has not yet started" and its player waits) and for WHEP playback.
+ * undefined: the id names no input, and delivery goes on as for videos.
  */
-export async function idleLiveInput(app: FastifyInstance, request: FastifyRequest, id: string): Promise<LiveInputRecord | undefined> {
+export async function deliverableLiveInput(app: FastifyInstance, request: FastifyRequest, id: string): Promise<LiveInputRecord | undefined> {
   const { liveInputs, config } = app.ministream;
   let input: LiveInputRecord | undefined;
   let signed = false;

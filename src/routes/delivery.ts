@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
 import { STREAM_FILES } from '../transcode/encode-job.js';
-import { deliverableVideo, idleLiveInput } from './delivery-access.js';
+import { deliverableVideo, deliverableLiveInput } from './delivery-access.js';
 // Captions and extra audio tracks (captions.ts, audio-tracks.ts) join the manifests here.
 import { audioTrackFileDir, captionDeliveryFile, manifestText, replyText } from './delivery-extras.js';
 import { bandwidthHintBps, keepNearestRepresentation, keepNearestVariant } from '../transcode/master-playlist.js';
@@ -54,7 +54,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (plugin) => {
   ] as const;
   for (const { kind, url, operationId, keepNearest } of manifests) {
     app.get(url, { schema: { operationId, params: Params, querystring: ManifestQuery } }, async (request, reply) => {
-      if (await idleLiveInput(app, request, request.params.id)) return notStarted(reply);
+      if (await deliverableLiveInput(app, request, request.params.id)) return notStarted(reply);
       const video = await deliverableVideo(app, request, request.params.id, { ready: true });
       const manifest = await manifestText(app.ministream, video, kind);
       const hint = bandwidthHintBps(request.query.clientBandwidthHint);

@@ -70,6 +70,8 @@ function liveConstraint(live: LiveManager): ConstraintStrategy<never, string> {
 interface LiveView {
   video: VideoRecord;
   target: LiveTarget;
+  /** What the path named, a token resolved: the input's uid or the live video's. */
+  named: string;
 }
 
 /**
@@ -102,7 +104,7 @@ async function liveGate(app: FastifyInstance, request: FastifyRequest, id: strin
     request.log.info({ id, origin: request.headers.origin ?? request.headers.referer ?? null }, 'live delivery refused: origin not allowed');
     throw Errors.originForbidden();
   }
-  return { video, target };
+  return { video, target, named };
 }
 
 const Params = Type.Object({ id: Type.String() });
@@ -212,7 +214,7 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   /** The clip a request asks for: the live video's window, checked (Cloudflare: by the video's id only, at most 60 s). */
   const clipRequest = async (request: FastifyRequest, id: string, query: { time: string; duration: string }) => {
     const view = await liveGate(app, request, id);
-    if (id === view.target.inputUid) throw Errors.deliveryNotFound();
+    if (view.named === view.target.inputUid) throw Errors.deliveryNotFound();
     const time = parseTime(query.time);
     const duration = parseTime(query.duration);
     if (time === undefined) throw Errors.validation('querystring.time must be a number of seconds, e.g. 600s');
@@ -234,13 +236,16 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
   app.get('/:id/clip.mp4', { constraints, schema: { operationId: 'ministream-live-clip-mp4', params: Params, querystring: ClipQuery } }, async (request, reply) => {
     const { view, liveDir, window, duration } = await clipRequest(request, request.params.id, request.query);
     const out = media.incomingPath(`${view.video.uid}-clip-${process.hrtime.bigint()}.mp4`);
+    let size: number;
     try {
       await cutClipMp4(app.ministream.tools.ffmpeg.path, liveDir, window, duration, out);
+      ({ size } = await stat(out));
     } catch (err) {
       await rm(out, { force: true });
-      throw err;
+      // The broadcast ended and its segments went into the recording meanwhile.
+      request.log.warn({ err: (err as Error).message }, 'live clip: cutting failed');
+      throw Errors.deliveryNotFound();
     }
-    const { size } = await stat(out);
     const file = createReadStream(out);
     // The clip uses no storage: its file goes once sent (or once the viewer leaves).
     file.on('close', () => void rm(out, { force: true }));

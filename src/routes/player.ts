@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
 import { parseTime } from './thumbnails.js';
-import { deliverableVideo, idleLiveInput } from './delivery-access.js';
+import { deliverableVideo, deliverableLiveInput } from './delivery-access.js';
 import { HLS_JS_PATH, iframeHtml, watchHtml, type PlayerOptions } from './player-page.js';
 
 const require = createRequire(import.meta.url);
@@ -72,7 +72,7 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
     const { id } = request.params;
     const html = (title: string, options: PlayerOptions) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(iframeHtml(title, options));
     // A live input with nothing live yet: the player says so and starts when the broadcast does.
-    const input = await idleLiveInput(app, request, id);
+    const input = await deliverableLiveInput(app, request, id);
     if (input) return html(titleOf(input.meta, input.uid), { ...playerOptions(request.query, ''), waitForLive: true });
     const video = await deliverableVideo(app, request, id, { ready: false });
     // The poster is relative to the page, like the manifest, so it works through a token too.
@@ -90,7 +90,7 @@ export const playerRoutes: FastifyPluginAsync = async (plugin) => {
 
   app.get('/:id/watch', { schema: { operationId: 'ministream-player-watch', params: Params } }, async (request, reply) => {
     const { id } = request.params;
-    const input = await idleLiveInput(app, request, id);
+    const input = await deliverableLiveInput(app, request, id);
     const named = input ?? (await deliverableVideo(app, request, id, { ready: false }));
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(watchHtml(titleOf(named.meta, named.uid), 'iframe'));
   });

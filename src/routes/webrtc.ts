@@ -7,14 +7,18 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Errors } from '../errors.js';
+import { MAX_TOKEN_LENGTH } from '../access/tokens.js';
 import { WebRtcRefusal } from '../live/webrtc.js';
+import { deliverableLiveInput } from './delivery-access.js';
 
 const WHIP_VERSION = 'draft-ietf-wish-whip-06';
 const WHEP_VERSION = 'draft-murillo-whep-01';
 const SDP = 'application/sdp';
 
-const KeyParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }) });
-const SessionParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), session: Type.String({ maxLength: 64 }) });
+/** A stream key (WHIP), or an input uid or a token for one (WHEP). */
+const Key = Type.String({ minLength: 1, maxLength: MAX_TOKEN_LENGTH });
+const KeyParams = Type.Object({ key: Key });
+const SessionParams = Type.Object({ key: Key, session: Type.String({ maxLength: 64 }) });
 
 export const webRtcRoutes: FastifyPluginAsync = async (plugin) => {
   const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -38,12 +42,15 @@ export const webRtcRoutes: FastifyPluginAsync = async (plugin) => {
     const input = liveInputs.findByStreamKey(request.params.key);
     if (!input) throw Errors.liveInputNotFound();
     if (!input.enabled) throw Errors.liveInputDisabled();
+    // One encoder per input, whatever its protocol.
+    if (live.isConnected(input.uid)) throw Errors.webRtcBusy();
     const { session, sdp } = await live.webrtc.publish(input.uid, offerOf(request.body)).catch(refused);
     return answered(reply, WHIP_VERSION, `/${request.params.key}/webRTC/publish/${session}`, sdp);
   });
 
   app.post('/:key/webRTC/play', { schema: { operationId: 'ministream-whep-play', params: KeyParams } }, async (request, reply) => {
-    const input = liveInputs.findByUid(request.params.key);
+    // The input's uid, or a token for it: its recording.requireSignedURLs and allowedOrigins apply, as for HLS.
+    const input = await deliverableLiveInput(app, request, request.params.key);
     if (!input) throw Errors.liveInputNotFound();
     const { session, sdp } = await live.webrtc.play(input.uid, offerOf(request.body)).catch(refused);
     return answered(reply, WHEP_VERSION, `/${request.params.key}/webRTC/play/${session}`, sdp);

@@ -8,7 +8,7 @@ import type { JobRecord } from '../store/job-store.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { VideoStore } from '../store/video-types.js';
 import { FfmpegError, runFfmpeg } from './ffmpeg.js';
-import { failVideo, settleProbe } from './ingest.js';
+import { failVideo, settleProbe, UNPROBED } from './ingest.js';
 import { inspectMedia, type VideoFacts } from './inspect.js';
 import { JobFailure, type JobHandler, type GiveUpHandler } from './job-runner.js';
 import { planEncode, type X264Preset } from './ladder.js';
@@ -56,9 +56,12 @@ export function encodeHandler(deps: EncodeDeps): JobHandler {
     // Control API: a video failed on purpose (or deleted) while it was probed keeps that outcome.
     const current = deps.videos.get(video.accountId, video.uid);
     if (!current || current.state === 'error') return;
-    // A video queued unprobed gets its duration and size now, or fails as its upload would have.
-    if (!carried && !(await settleProbe(deps, current, probed))) return;
-    if (probed.kind !== 'video') return;
+    // A tus upload queued unprobed gets its duration and size now, or fails as its upload would have.
+    if (job.payload[UNPROBED] === true && !(await settleProbe(deps, current, probed))) return;
+    if (probed.kind !== 'video') {
+      failVideo(deps.videos, video, VideoErrorReasons.nonVideo);
+      return;
+    }
     const facts = probed;
     deps.videos.update(video.accountId, video.uid, { state: 'inprogress', pctComplete: 0 });
 

@@ -20,6 +20,8 @@ export interface IngestDeps {
 
 /** The job kind that encodes a queued video (see encode-job.ts). */
 export const ENCODE_JOB = 'encode';
+/** Payload flag of an encode job whose upload was not probed yet (tus): the job settles it (settleProbe). */
+export const UNPROBED = 'unprobed';
 
 export interface NewVideoUpload {
   accountId: string;
@@ -129,7 +131,7 @@ async function queueUnprobed(deps: IngestDeps, { video, file, size }: PendingUpl
   return deps.transaction(() => {
     const queued = deps.videos.update(video.accountId, video.uid, { state: 'queued', size, uploaded: nowTimestamp(), sourceFile });
     if (!queued) return video; // deleted while its bytes were arriving
-    deps.queue.enqueue({ kind: ENCODE_JOB, accountId: queued.accountId, videoUid: queued.uid });
+    deps.queue.enqueue({ kind: ENCODE_JOB, accountId: queued.accountId, videoUid: queued.uid, payload: { [UNPROBED]: true } });
     return queued;
   });
 }
