@@ -143,9 +143,9 @@ async function queueUnprobed(deps: IngestDeps, { video, file, size }: PendingUpl
  */
 export async function settleProbe(deps: Pick<IngestDeps, 'videos' | 'media'>, video: VideoRecord, facts: VideoFacts | NotAVideo): Promise<VideoRecord | undefined> {
   const fail = async (reason: VideoErrorReason, patch: Partial<VideoRecord>) => {
-    failVideo(deps.videos, video, reason, patch);
-    // Errored videos take no storage on Cloudflare; their bytes are not kept here either.
+    // Errored videos take no storage on Cloudflare; their bytes are gone before the error shows.
     if (video.sourceFile) await rm(join(deps.media.videoDir(video.uid), video.sourceFile), { force: true });
+    failVideo(deps.videos, video, reason, patch);
     return undefined;
   };
   if (facts.kind !== 'video') return fail(VideoErrorReasons.nonVideo, {});
