@@ -121,4 +121,23 @@ describe.skipIf(!hasBrowser)('the iframe player in Chromium', () => {
     expect(failures).toEqual([]);
     await page.close();
   });
+
+  it('defaultTextTrack with a bare language turns on a regional caption (en for en-US)', async () => {
+    const account = freshAccount();
+    const uid = await uploadVideo(server, account, media('small.mp4'));
+    const cf = server.sdk();
+    await waitFor(() => cf.stream.get(uid, { account_id: account }), (v) => v.status?.state === 'ready', 60_000, 100);
+    await cf.stream.captions.language.update('fr', { account_id: account, identifier: uid, file: 'WEBVTT\n\n00:00.500 --> 00:01.500\nBonjour\n' });
+    await cf.stream.captions.language.update('en-US', { account_id: account, identifier: uid, file: 'WEBVTT\n\n00:00.500 --> 00:01.500\nHello\n' });
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/${uid}/iframe?muted=true&defaultTextTrack=en`);
+    const chosen = await page.waitForFunction(() => {
+      const p = (window as unknown as { ministreamPlayer?: { error: string | null; hls: { subtitleTracks: { lang?: string }[]; subtitleTrack: number } | null } }).ministreamPlayer;
+      if (p?.error) return p.error;
+      const hls = p?.hls;
+      return hls && hls.subtitleTrack >= 0 ? hls.subtitleTracks[hls.subtitleTrack]!.lang : false;
+    }, undefined, { timeout: 30_000 });
+    expect(await chosen.jsonValue()).toBe('en-US');
+    await page.close();
+  });
 });
