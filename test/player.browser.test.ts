@@ -19,11 +19,17 @@ describe.skipIf(!hasBrowser)('the iframe player in Chromium', () => {
     await server?.close();
   });
 
-  it('plays the video past 1 s on a valid hls.js level', async () => {
+  /** A fresh account's video, uploaded and ready. */
+  async function readyVideo(file: string) {
     const account = freshAccount();
-    const uid = await uploadVideo(server, account, media('hd.mp4'));
+    const uid = await uploadVideo(server, account, media(file));
     const cf = server.sdk();
     await waitFor(() => cf.stream.get(uid, { account_id: account }), (v) => v.status?.state === 'ready', 60_000, 100);
+    return { account, uid, cf };
+  }
+
+  it('plays the video past 1 s on a valid hls.js level', async () => {
+    const { uid } = await readyVideo('hd.mp4');
 
     const page = await browser.newPage();
     const failures: string[] = [];
@@ -53,10 +59,7 @@ describe.skipIf(!hasBrowser)('the iframe player in Chromium', () => {
   });
 
   it('hls.js lists a caption as a subtitle track and an extra audio track as an alternate; the cue lands at its time', async () => {
-    const account = freshAccount();
-    const uid = await uploadVideo(server, account, media('small.mp4'));
-    const cf = server.sdk();
-    await waitFor(() => cf.stream.get(uid, { account_id: account }), (v) => v.status?.state === 'ready', 60_000, 100);
+    const { account, uid, cf } = await readyVideo('small.mp4');
     await cf.stream.captions.language.update('de', { account_id: account, identifier: uid, file: 'WEBVTT\n\n00:00.500 --> 00:01.500\nHallo\n' });
     const form = new FormData();
     form.append('label', 'Kommentar');
@@ -123,10 +126,7 @@ describe.skipIf(!hasBrowser)('the iframe player in Chromium', () => {
   });
 
   it('defaultTextTrack with a bare language turns on a regional caption (en for en-US)', async () => {
-    const account = freshAccount();
-    const uid = await uploadVideo(server, account, media('small.mp4'));
-    const cf = server.sdk();
-    await waitFor(() => cf.stream.get(uid, { account_id: account }), (v) => v.status?.state === 'ready', 60_000, 100);
+    const { account, uid, cf } = await readyVideo('small.mp4');
     await cf.stream.captions.language.update('fr', { account_id: account, identifier: uid, file: 'WEBVTT\n\n00:00.500 --> 00:01.500\nBonjour\n' });
     await cf.stream.captions.language.update('en-US', { account_id: account, identifier: uid, file: 'WEBVTT\n\n00:00.500 --> 00:01.500\nHello\n' });
     const page = await browser.newPage();
