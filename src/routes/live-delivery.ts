@@ -161,7 +161,6 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
     watching(request, view);
     // ffmpeg cannot name the codecs of the stream-copied variant; players that switch between
     // variants (hls.js) need them, so they are added from what the encoder's headers said.
-    const codecs = live.codecsOf(view.video.uid);
     const hint = bandwidthHintBps(request.query.clientBandwidthHint);
     // DVR: the variants answer the whole broadcast; a preview: from where its last `duration` starts.
     let variantQuery = isSet(request.query.dvrEnabled) ? 'dvrEnabled=true' : undefined;
@@ -176,6 +175,9 @@ export const liveDeliveryRoutes: FastifyPluginAsync = async (plugin) => {
       reply.header('preview-start-seconds', String(start)).header('stream-media-id', view.video.uid);
     }
     const edit = (text: string) => {
+      // Read when the master is sent, not when it was asked for: a request made as the encoder
+      // connects waits for the first segment, and the encoder's headers arrive meanwhile.
+      const codecs = live.codecsOf(view.video.uid);
       const withCodecs = codecs ? text.replace(/^(#EXT-X-STREAM-INF:(?:(?!CODECS=).)*)$/gm, `$1,CODECS="${codecs}"`) : text;
       const hinted = hint === undefined ? withCodecs : keepNearestVariant(withCodecs, hint);
       return variantQuery ? hinted.replace(/^(v\d+\.m3u8)$/gm, `$1?${variantQuery}`) : hinted;
