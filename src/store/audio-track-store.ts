@@ -1,7 +1,7 @@
 // Extra audio tracks over SQLite: one row per track, labels unique per video, at most one default.
 // A track's files live in the video's media folder, audio/<track uid>/ (see audioTrackDir).
 import { join } from 'node:path';
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 import { UID_PATTERN, nowTimestamp } from './clock.js';
 
 export const AUDIO_TRACK_STATUSES = ['queued', 'ready', 'error'] as const;
@@ -79,26 +79,30 @@ const fromRow = (r: Row): AudioTrackRecord => ({
 });
 
 export class SqliteAudioTrackStore implements AudioTrackStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(private readonly db: Db) {
+    this.sql = statementCache(db);
+  }
 
   list(videoUid: string): AudioTrackRecord[] {
-    return (this.db.prepare('SELECT * FROM audio_tracks WHERE video_uid = ? ORDER BY created, uid').all(videoUid) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM audio_tracks WHERE video_uid = ? ORDER BY created, uid').all(videoUid) as Row[]).map(fromRow);
   }
 
   get(videoUid: string, uid: string): AudioTrackRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM audio_tracks WHERE video_uid = ? AND uid = ?').get(videoUid, uid) as Row | undefined;
+    const row = this.sql('SELECT * FROM audio_tracks WHERE video_uid = ? AND uid = ?').get(videoUid, uid) as Row | undefined;
     return row && fromRow(row);
   }
 
   byLabel(videoUid: string, label: string): AudioTrackRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM audio_tracks WHERE video_uid = ? AND label = ?').get(videoUid, label) as Row | undefined;
+    const row = this.sql('SELECT * FROM audio_tracks WHERE video_uid = ? AND label = ?').get(videoUid, label) as Row | undefined;
     return row && fromRow(row);
   }
 
   add(t: NewAudioTrack): AudioTrackRecord {
     const now = nowTimestamp();
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `INSERT INTO audio_tracks (uid, account_id, video_uid, label, status, source_url, created, modified)
          VALUES (?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING *`,
       )
@@ -110,10 +114,9 @@ export class SqliteAudioTrackStore implements AudioTrackStore {
     return this.db.transaction(() => {
       const now = nowTimestamp();
       if (edit.isDefault === true) {
-        this.db.prepare('UPDATE audio_tracks SET is_default = 0, modified = ? WHERE video_uid = ? AND is_default = 1 AND uid <> ?').run(now, videoUid, uid);
+        this.sql('UPDATE audio_tracks SET is_default = 0, modified = ? WHERE video_uid = ? AND is_default = 1 AND uid <> ?').run(now, videoUid, uid);
       }
-      const row = this.db
-        .prepare(
+      const row = this.sql(
           `UPDATE audio_tracks SET label = coalesce(?, label), is_default = coalesce(?, is_default), modified = ?
             WHERE video_uid = ? AND uid = ? RETURNING *`,
         )
@@ -124,13 +127,12 @@ export class SqliteAudioTrackStore implements AudioTrackStore {
 
   finish(uid: string, status: 'ready' | 'error', error?: string): boolean {
     return (
-      this.db
-        .prepare("UPDATE audio_tracks SET status = ?, error = ?, modified = ? WHERE uid = ? AND status = 'queued'")
+      this.sql("UPDATE audio_tracks SET status = ?, error = ?, modified = ? WHERE uid = ? AND status = 'queued'")
         .run(status, error ?? null, nowTimestamp(), uid).changes > 0
     );
   }
 
   delete(videoUid: string, uid: string): boolean {
-    return this.db.prepare('DELETE FROM audio_tracks WHERE video_uid = ? AND uid = ?').run(videoUid, uid).changes > 0;
+    return this.sql('DELETE FROM audio_tracks WHERE video_uid = ? AND uid = ?').run(videoUid, uid).changes > 0;
   }
 }

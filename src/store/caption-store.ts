@@ -1,7 +1,7 @@
 // Captions over SQLite: one row per video and language. The WebVTT text itself lives in the video's
 // media folder, captions/<language>.vtt (see captionFile), and goes with the folder.
 import { join } from 'node:path';
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 import { nowTimestamp } from './clock.js';
 
 export const CAPTION_STATUSES = ['ready', 'inprogress', 'error'] as const;
@@ -68,21 +68,25 @@ const fromRow = (r: Row): CaptionRecord => ({
 });
 
 export class SqliteCaptionStore implements CaptionStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   list(videoUid: string): CaptionRecord[] {
-    return (this.db.prepare('SELECT * FROM captions WHERE video_uid = ? ORDER BY language').all(videoUid) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM captions WHERE video_uid = ? ORDER BY language').all(videoUid) as Row[]).map(fromRow);
   }
 
   get(videoUid: string, language: string): CaptionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM captions WHERE video_uid = ? AND language = ?').get(videoUid, language) as Row | undefined;
+    const row = this.sql('SELECT * FROM captions WHERE video_uid = ? AND language = ?').get(videoUid, language) as Row | undefined;
     return row && fromRow(row);
   }
 
   put(c: NewCaption): CaptionRecord {
     const now = nowTimestamp();
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `INSERT INTO captions (account_id, video_uid, language, label, generated, status, created, modified)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (video_uid, language) DO UPDATE SET
@@ -96,8 +100,7 @@ export class SqliteCaptionStore implements CaptionStore {
 
   finishGenerated(videoUid: string, language: string, created: string, status: CaptionStatus): boolean {
     return (
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE captions SET status = ?, modified = ?
             WHERE video_uid = ? AND language = ? AND created = ? AND generated = 1 AND status = 'inprogress'`,
         )
@@ -106,6 +109,6 @@ export class SqliteCaptionStore implements CaptionStore {
   }
 
   delete(videoUid: string, language: string): boolean {
-    return this.db.prepare('DELETE FROM captions WHERE video_uid = ? AND language = ?').run(videoUid, language).changes > 0;
+    return this.sql('DELETE FROM captions WHERE video_uid = ? AND language = ?').run(videoUid, language).changes > 0;
   }
 }

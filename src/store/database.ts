@@ -5,6 +5,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
+
+/**
+ * A store's prepared statements, each SQL text compiled once: stores run the same few statements
+ * on hot paths (every tus PATCH, every token-signed segment, every manifest with captions). Only
+ * for stores whose SQL texts are a fixed set, and that do not switch a statement's mode (raw, pluck).
+ */
+export function statementCache(db: Db): (sql: string) => Statement {
+  const cache = new Map<string, Statement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
 
 /** db/migrations, found relative to this module both from src/store and from dist/store. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));

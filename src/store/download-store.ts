@@ -2,7 +2,7 @@
 // with the status and progress that POST/GET /stream/{uid}/downloads report. The files live in
 // the video's media folder (see downloadFile) and are made by the `download` job.
 import { join } from 'node:path';
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 import { nowTimestamp } from './clock.js';
 import type { MediaStore } from './media-store.js';
 
@@ -66,21 +66,25 @@ const fromRow = (r: Row): DownloadRecord => ({
 });
 
 export class SqliteDownloadStore implements DownloadStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   get(videoUid: string, type: DownloadType): DownloadRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM downloads WHERE video_uid = ? AND type = ?').get(videoUid, type) as Row | undefined;
+    const row = this.sql('SELECT * FROM downloads WHERE video_uid = ? AND type = ?').get(videoUid, type) as Row | undefined;
     return row && fromRow(row);
   }
 
   list(videoUid: string): DownloadRecord[] {
-    return (this.db.prepare('SELECT * FROM downloads WHERE video_uid = ? ORDER BY type').all(videoUid) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM downloads WHERE video_uid = ? ORDER BY type').all(videoUid) as Row[]).map(fromRow);
   }
 
   start(accountId: string, videoUid: string, type: DownloadType): DownloadRecord {
     const now = nowTimestamp();
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `INSERT INTO downloads (account_id, video_uid, type, status, percent_complete, created, updated)
          VALUES (?, ?, ?, 'inprogress', 0, ?, ?)
          ON CONFLICT (video_uid, type) DO UPDATE SET status = 'inprogress', percent_complete = 0, created = excluded.created, updated = excluded.updated
@@ -92,8 +96,7 @@ export class SqliteDownloadStore implements DownloadStore {
 
   progress(videoUid: string, type: DownloadType, created: string, patch: DownloadPatch): boolean {
     return (
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE downloads SET status = coalesce(?, status), percent_complete = coalesce(?, percent_complete), updated = ?
             WHERE video_uid = ? AND type = ? AND created = ?`,
         )
@@ -102,6 +105,6 @@ export class SqliteDownloadStore implements DownloadStore {
   }
 
   delete(videoUid: string, type: DownloadType): boolean {
-    return this.db.prepare('DELETE FROM downloads WHERE video_uid = ? AND type = ?').run(videoUid, type).changes > 0;
+    return this.sql('DELETE FROM downloads WHERE video_uid = ? AND type = ?').run(videoUid, type).changes > 0;
   }
 }

@@ -1,6 +1,6 @@
 // The durable job queue over SQLite. Job kinds are open-ended strings; each kind has a handler
 // in src/transcode. Leasing is a single UPDATE, so two workers never take the same job.
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 import { nowTimestamp } from './clock.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
@@ -73,12 +73,16 @@ const fromRow = (r: Row): JobRecord => ({
 });
 
 export class SqliteJobStore implements JobStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   enqueue(job: NewJob): JobRecord {
     const now = nowTimestamp();
-    const info = this.db
-      .prepare(
+    const info = this.sql(
         `INSERT INTO jobs (kind, account_id, video_uid, payload, max_attempts, created, updated)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -89,8 +93,7 @@ export class SqliteJobStore implements JobStore {
   lease(kinds: string[]): JobRecord | undefined {
     if (kinds.length === 0) return undefined;
     const now = nowTimestamp();
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `UPDATE jobs SET state = 'running', attempts = attempts + 1, started = ?, updated = ?
           WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY id LIMIT 1)
           RETURNING *`,
@@ -101,13 +104,12 @@ export class SqliteJobStore implements JobStore {
 
   complete(id: number): void {
     const now = nowTimestamp();
-    this.db.prepare("UPDATE jobs SET state = 'done', finished = ?, updated = ? WHERE id = ?").run(now, now, id);
+    this.sql("UPDATE jobs SET state = 'done', finished = ?, updated = ? WHERE id = ?").run(now, now, id);
   }
 
   fail(id: number, error: string, retry: boolean): JobState {
     const now = nowTimestamp();
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `UPDATE jobs SET last_error = ?, updated = ?,
                 state = CASE WHEN ? AND attempts < max_attempts THEN 'queued' ELSE 'failed' END,
                 finished = CASE WHEN ? AND attempts < max_attempts THEN NULL ELSE ? END
@@ -118,25 +120,24 @@ export class SqliteJobStore implements JobStore {
   }
 
   requeue(id: number): void {
-    this.db
-      .prepare("UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), updated = ? WHERE id = ? AND state = 'running'")
+    this.sql("UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), updated = ? WHERE id = ? AND state = 'running'")
       .run(nowTimestamp(), id);
   }
 
   requeueRunning(): number {
-    return this.db.prepare("UPDATE jobs SET state = 'queued', updated = ? WHERE state = 'running'").run(nowTimestamp()).changes;
+    return this.sql("UPDATE jobs SET state = 'queued', updated = ? WHERE state = 'running'").run(nowTimestamp()).changes;
   }
 
   get(id: number): JobRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
     return row && fromRow(row);
   }
 
   forVideo(uid: string): JobRecord[] {
-    return (this.db.prepare('SELECT * FROM jobs WHERE video_uid = ? ORDER BY id').all(uid) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM jobs WHERE video_uid = ? ORDER BY id').all(uid) as Row[]).map(fromRow);
   }
 
   cancelForVideo(uid: string): void {
-    this.db.prepare("DELETE FROM jobs WHERE video_uid = ? AND state = 'queued'").run(uid);
+    this.sql("DELETE FROM jobs WHERE video_uid = ? AND state = 'queued'").run(uid);
   }
 }

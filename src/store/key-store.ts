@@ -1,6 +1,6 @@
 // Signing keys over SQLite: the keys an account created (public half only) and the account's own
 // key that Ministream signs /token answers with (as Cloudflare signs with a key of its own).
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 
 export interface SigningKeyRecord {
   id: string;
@@ -41,33 +41,37 @@ const fromRow = (r: Row): SigningKeyRecord => ({
 });
 
 export class SqliteKeyStore implements KeyStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   add(k: SigningKeyRecord): void {
-    this.db
-      .prepare('INSERT INTO signing_keys (id, account_id, created, public_jwk, private_pem, own) VALUES (?, ?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO signing_keys (id, account_id, created, public_jwk, private_pem, own) VALUES (?, ?, ?, ?, ?, ?)')
       .run(k.id, k.accountId, k.created, JSON.stringify(k.publicJwk), k.privatePem, k.own ? 1 : 0);
   }
 
   list(accountId: string): SigningKeyRecord[] {
-    return (this.db.prepare('SELECT * FROM signing_keys WHERE account_id = ? AND own = 0 ORDER BY created').all(accountId) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM signing_keys WHERE account_id = ? AND own = 0 ORDER BY created').all(accountId) as Row[]).map(fromRow);
   }
 
   count(accountId: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM signing_keys WHERE account_id = ? AND own = 0').get(accountId) as { n: number }).n;
+    return (this.sql('SELECT count(*) AS n FROM signing_keys WHERE account_id = ? AND own = 0').get(accountId) as { n: number }).n;
   }
 
   find(kid: string): SigningKeyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM signing_keys WHERE id = ?').get(kid) as Row | undefined;
+    const row = this.sql('SELECT * FROM signing_keys WHERE id = ?').get(kid) as Row | undefined;
     return row && fromRow(row);
   }
 
   ownKey(accountId: string): SigningKeyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM signing_keys WHERE account_id = ? AND own = 1').get(accountId) as Row | undefined;
+    const row = this.sql('SELECT * FROM signing_keys WHERE account_id = ? AND own = 1').get(accountId) as Row | undefined;
     return row && fromRow(row);
   }
 
   delete(accountId: string, id: string): boolean {
-    return this.db.prepare('DELETE FROM signing_keys WHERE account_id = ? AND id = ? AND own = 0').run(accountId, id).changes > 0;
+    return this.sql('DELETE FROM signing_keys WHERE account_id = ? AND id = ? AND own = 0').run(accountId, id).changes > 0;
   }
 }

@@ -1,5 +1,5 @@
 // Uploads in flight (tus, one-time direct upload URLs, copies from a URL), over SQLite.
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 import { nowTimestamp } from './clock.js';
 
 export type UploadKind = 'tus' | 'tus-direct' | 'direct' | 'copy';
@@ -70,12 +70,16 @@ const fromRow = (r: Row): UploadRecord => ({
 });
 
 export class SqliteUploadStore implements UploadStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   create(u: NewUpload): UploadRecord {
     const now = nowTimestamp();
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO uploads (uid, account_id, kind, length, source_url, expires_at, created, last_activity)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -84,40 +88,39 @@ export class SqliteUploadStore implements UploadStore {
   }
 
   get(uid: string): UploadRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM uploads WHERE uid = ?').get(uid) as Row | undefined;
+    const row = this.sql('SELECT * FROM uploads WHERE uid = ?').get(uid) as Row | undefined;
     return row && fromRow(row);
   }
 
   touch(uid: string, expiresAt?: string): void {
-    this.db
-      .prepare('UPDATE uploads SET last_activity = ?, expires_at = coalesce(?, expires_at) WHERE uid = ?')
+    this.sql('UPDATE uploads SET last_activity = ?, expires_at = coalesce(?, expires_at) WHERE uid = ?')
       .run(nowTimestamp(), expiresAt ?? null, uid);
   }
 
   claim(uid: string): boolean {
-    return this.db.prepare('UPDATE uploads SET claimed = 1 WHERE uid = ? AND claimed = 0 AND completed IS NULL').run(uid).changes === 1;
+    return this.sql('UPDATE uploads SET claimed = 1 WHERE uid = ? AND claimed = 0 AND completed IS NULL').run(uid).changes === 1;
   }
 
   release(uid: string): void {
-    this.db.prepare('UPDATE uploads SET claimed = 0 WHERE uid = ? AND completed IS NULL').run(uid);
+    this.sql('UPDATE uploads SET claimed = 0 WHERE uid = ? AND completed IS NULL').run(uid);
   }
 
   complete(uid: string): void {
     const now = nowTimestamp();
-    this.db.prepare('UPDATE uploads SET completed = ?, last_activity = ? WHERE uid = ?').run(now, now, uid);
+    this.sql('UPDATE uploads SET completed = ?, last_activity = ? WHERE uid = ?').run(now, now, uid);
   }
 
   expired(now: string): UploadRecord[] {
     return (
-      this.db.prepare('SELECT * FROM uploads WHERE completed IS NULL AND claimed = 0 AND expires_at < ?').all(now) as Row[]
+      this.sql('SELECT * FROM uploads WHERE completed IS NULL AND claimed = 0 AND expires_at < ?').all(now) as Row[]
     ).map(fromRow);
   }
 
   releaseStaleClaims(): void {
-    this.db.prepare('UPDATE uploads SET claimed = 0 WHERE completed IS NULL AND claimed = 1').run();
+    this.sql('UPDATE uploads SET claimed = 0 WHERE completed IS NULL AND claimed = 1').run();
   }
 
   unfinished(kind: UploadKind): UploadRecord[] {
-    return (this.db.prepare('SELECT * FROM uploads WHERE completed IS NULL AND kind = ?').all(kind) as Row[]).map(fromRow);
+    return (this.sql('SELECT * FROM uploads WHERE completed IS NULL AND kind = ?').all(kind) as Row[]).map(fromRow);
   }
 }

@@ -1,5 +1,5 @@
 // Watermark profiles over SQLite; their images live under <data-dir>/watermarks/<uid>.<ext>.
-import type { Db } from './database.js';
+import { statementCache, type Statement, type Db } from './database.js';
 
 export const WATERMARK_POSITIONS = ['upperRight', 'upperLeft', 'lowerLeft', 'lowerRight', 'center'] as const;
 export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
@@ -33,11 +33,15 @@ const COLUMNS = `uid, account_id AS accountId, name, created, downloaded_from AS
   opacity, padding, scale, position, file`;
 
 export class SqliteWatermarkStore implements WatermarkStore {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per SQL text. */
+  private readonly sql: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   add(w: WatermarkRecord): void {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO watermarks (uid, account_id, name, created, downloaded_from, size, width, height, opacity, padding, scale, position, file)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -45,15 +49,15 @@ export class SqliteWatermarkStore implements WatermarkStore {
   }
 
   get(accountId: string, uid: string): WatermarkRecord | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? AND uid = ?`).get(accountId, uid) as WatermarkRecord | undefined;
+    return this.sql(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? AND uid = ?`).get(accountId, uid) as WatermarkRecord | undefined;
   }
 
   list(accountId: string): WatermarkRecord[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? ORDER BY created`).all(accountId) as WatermarkRecord[];
+    return this.sql(`SELECT ${COLUMNS} FROM watermarks WHERE account_id = ? ORDER BY created`).all(accountId) as WatermarkRecord[];
   }
 
   delete(accountId: string, uid: string): boolean {
-    return this.db.prepare('DELETE FROM watermarks WHERE account_id = ? AND uid = ?').run(accountId, uid).changes > 0;
+    return this.sql('DELETE FROM watermarks WHERE account_id = ? AND uid = ?').run(accountId, uid).changes > 0;
   }
 }
 
